@@ -1,0 +1,191 @@
+//! What the pages may ask of authentication: four server functions and the types the browser is
+//! allowed to see. The protocol itself lives in `crate::server` and only runs on the server.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the browser sees it: the claims to show, never a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub email: String,
+    /// Verified ID token claims merged with userinfo, pretty-printed on the server so the
+    /// browser bundle needs no JSON formatter.
+    pub claims_json: String,
+}
+
+/// Returns the signed-in user, or `None` for a guest.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
+    crate::server::flows::current_user().await
+}
+
+/// Starts the authorization code flow and redirects the browser to FusionAuth's login page.
+/// `return_to` is the same-origin path to come back to after login.
+#[server(endpoint = "login")]
+pub async fn login(return_to: Option<String>) -> Result<(), ServerFnError> {
+    crate::server::flows::start(crate::server::flows::Flow::SignIn, return_to).await
+}
+
+/// Same as [`login`], but lands on FusionAuth's self-service registration form.
+#[server(endpoint = "register")]
+pub async fn register(return_to: Option<String>) -> Result<(), ServerFnError> {
+    crate::server::flows::start(crate::server::flows::Flow::Register, return_to).await
+}
+
+/// Ends the local session, then FusionAuth's single sign-on session.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    crate::server::flows::logout().await
+}
+
+/// Why a sign-in did not complete. The server redirects to `/auth/error?reason=<code>`; the
+/// error page turns the code back into a message and an HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Discovery, JWKS or the token endpoint could not be reached.
+    ProviderUnavailable,
+    /// The session store could not be read or written.
+    SessionUnavailable,
+    /// The user (or FusionAuth) refused the authorization request.
+    AccessDenied,
+    /// FusionAuth answered the callback with another OAuth error.
+    ProviderError,
+    /// The callback's `state` is missing, unknown or already used.
+    InvalidState,
+    /// The login attempt is older than the allowed time.
+    LoginExpired,
+    /// The callback has a valid state but no authorization code.
+    MissingCode,
+    /// The token endpoint refused the authorization code (expired, replayed, wrong verifier).
+    CodeRejected,
+    /// The ID token failed verification (signature, issuer, audience, expiry, nonce, at_hash).
+    InvalidIdToken,
+    /// The callback request itself is malformed (bad encoding, oversized).
+    MalformedCallback,
+    /// Anything else; the server log has the details.
+    Unknown,
+}
+
+impl AuthFailure {
+    const ALL: [AuthFailure; 11] = [
+        Self::ProviderUnavailable,
+        Self::SessionUnavailable,
+        Self::AccessDenied,
+        Self::ProviderError,
+        Self::InvalidState,
+        Self::LoginExpired,
+        Self::MissingCode,
+        Self::CodeRejected,
+        Self::InvalidIdToken,
+        Self::MalformedCallback,
+        Self::Unknown,
+    ];
+
+    /// The stable code used in the error page URL.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::SessionUnavailable => "session_unavailable",
+            Self::AccessDenied => "access_denied",
+            Self::ProviderError => "provider_error",
+            Self::InvalidState => "invalid_state",
+            Self::LoginExpired => "login_expired",
+            Self::MissingCode => "missing_code",
+            Self::CodeRejected => "code_rejected",
+            Self::InvalidIdToken => "invalid_id_token",
+            Self::MalformedCallback => "malformed_callback",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a code from the error page URL; unknown codes become [`AuthFailure::Unknown`].
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|failure| failure.code() == code)
+            .unwrap_or(Self::Unknown)
+    }
+
+    /// The HTTP status of the error page: 503 when a dependency is down (try again later),
+    /// 403 when access was refused, 400 for every rejected callback.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::ProviderUnavailable | Self::SessionUnavailable => 503,
+            Self::AccessDenied => 403,
+            _ => 400,
+        }
+    }
+
+    /// What went wrong, in words for the person in front of the browser.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::ProviderUnavailable => {
+                "The identity provider is unreachable right now. Please try again in a moment."
+            }
+            Self::SessionUnavailable => {
+                "The session store is unavailable right now, so we cannot keep you signed in. \
+                 Please try again in a moment."
+            }
+            Self::AccessDenied => "The sign-in was cancelled or access was refused.",
+            Self::ProviderError => "The identity provider reported an error during sign-in.",
+            Self::InvalidState => {
+                "This sign-in response does not belong to a sign-in started here, or it was \
+                 already used. Please start again."
+            }
+            Self::LoginExpired => "The sign-in took too long and expired. Please start again.",
+            Self::MissingCode => "The identity provider did not send an authorization code.",
+            Self::CodeRejected => {
+                "The identity provider did not accept the sign-in code. It may have expired or \
+                 been used already. Please start again."
+            }
+            Self::InvalidIdToken => {
+                "The identity provider's answer could not be verified, so you were not signed in."
+            }
+            Self::MalformedCallback => "The sign-in response was malformed.",
+            Self::Unknown => "Something went wrong while signing you in. Please start again.",
+        }
+    }
+
+    /// The error page's path for this failure.
+    pub fn page_path(self) -> String {
+        format!("/auth/error?reason={}", self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips() {
+        for failure in AuthFailure::ALL {
+            assert_eq!(AuthFailure::from_code(failure.code()), failure);
+        }
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_to_unknown() {
+        assert_eq!(AuthFailure::from_code("<script>"), AuthFailure::Unknown);
+        assert_eq!(AuthFailure::from_code(""), AuthFailure::Unknown);
+    }
+
+    #[test]
+    fn every_failure_is_a_client_error_except_unavailable_dependencies() {
+        for failure in AuthFailure::ALL {
+            let status = failure.status();
+            match failure {
+                AuthFailure::ProviderUnavailable | AuthFailure::SessionUnavailable => {
+                    assert_eq!(status, 503)
+                }
+                _ => assert!((400..500).contains(&status), "{failure:?} -> {status}"),
+            }
+        }
+    }
+
+    #[test]
+    fn provider_unavailable_says_so() {
+        assert!(AuthFailure::ProviderUnavailable
+            .message()
+            .contains("identity provider is unreachable"));
+    }
+}

@@ -1,0 +1,30 @@
+//! leptos-fusionauth: a Leptos 0.8 full-stack app that signs people in through FusionAuth with
+//! OpenID Connect, as a backend-for-frontend (tokens never leave the server).
+//!
+//! * [`app`] — the HTML shell and the router (shared by server and browser).
+//! * [`auth`] — the server functions the pages call (login, register, logout, current user) and
+//!   the types the browser may see.
+//! * [`pages`] — the views.
+//! * `server` — everything that only runs on the server (configuration, the OpenID Connect
+//!   protocol, sessions, HTTP routes), compiled only with the `ssr` feature.
+
+pub mod app;
+pub mod auth;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    // Every server-function redirect in this app leaves the single-page app on purpose: to
+    // FusionAuth, or to an error page that must arrive with its real HTTP status. The first hook
+    // registered wins, so this one takes precedence over the router's client-side navigation.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
+        let _ = leptos::prelude::window().location().set_href(location);
+    });
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,28 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::{mark_hydrated_when_interactive, set_http_status};
+use crate::auth::AuthFailure;
+
+/// Where every rejected sign-in ends: `/auth/error?reason=<code>`, with the failure's status.
+#[component]
+pub fn AuthErrorPage() -> impl IntoView {
+    let query = use_query_map();
+    let failure = query.with_untracked(|query| {
+        AuthFailure::from_code(query.get_str("reason").unwrap_or_default())
+    });
+    set_http_status(failure.status());
+    mark_hydrated_when_interactive();
+    view! {
+        <section class="card error" aria-labelledby="error-title">
+            <h1 id="error-title">"We couldn't sign you in"</h1>
+            <p class="error-message" role="alert">
+                {failure.message()}
+            </p>
+            <p class="error-code">"Error code: " <code>{failure.code()}</code></p>
+            <p>
+                <a class="button primary" href="/">"Back to the home page"</a>
+            </p>
+        </section>
+    }
+}

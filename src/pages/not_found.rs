@@ -1,0 +1,18 @@
+use leptos::prelude::*;
+
+use super::{mark_hydrated_when_interactive, set_http_status};
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    set_http_status(404);
+    mark_hydrated_when_interactive();
+    view! {
+        <section class="card" aria-labelledby="not-found-title">
+            <h1 id="not-found-title">"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <p>
+                <a class="button" href="/">"Back to the home page"</a>
+            </p>
+        </section>
+    }
+}

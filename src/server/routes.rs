@@ -1,0 +1,201 @@
+//! Plain HTTP routes that are not server functions, and the middleware around every request.
+//!
+//! `/callback` and `/logout` are addresses FusionAuth sends the browser to with a GET and
+//! parameters of its own choosing, so they are ordinary axum handlers that answer every input
+//! with a redirect, never with a server-function error.
+
+use axum::{
+    extract::{Query, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_sessions::Session;
+
+use super::{
+    flows::{self, CallbackParams},
+    AppState,
+};
+use crate::auth::AuthFailure;
+
+/// A real callback query is a few hundred bytes; anything far larger is refused unparsed.
+const MAX_CALLBACK_QUERY_BYTES: usize = 4096;
+
+/// `GET /callback`: FusionAuth's redirect back after login.
+pub async fn callback(State(app): State<AppState>, session: Session, uri: Uri) -> Response {
+    let outcome = match parse_callback(&uri) {
+        Ok(params) => flows::complete(&app, &session, params).await,
+        Err(failure) => Err(failure),
+    };
+    let target = match outcome {
+        Ok(return_to) => return_to,
+        Err(failure) => failure.page_path(),
+    };
+    no_store(Redirect::to(&target).into_response())
+}
+
+fn parse_callback(uri: &Uri) -> Result<CallbackParams, AuthFailure> {
+    let length = uri.query().map_or(0, str::len);
+    if length > MAX_CALLBACK_QUERY_BYTES {
+        tracing::warn!(length, "callback rejected: query string too long");
+        return Err(AuthFailure::MalformedCallback);
+    }
+    Query::<CallbackParams>::try_from_uri(uri)
+        .map(|Query(params)| params)
+        .map_err(|e| {
+            tracing::warn!(reason = %e, "callback rejected: malformed query string");
+            AuthFailure::MalformedCallback
+        })
+}
+
+/// `GET /logout`: the application's logout URL. FusionAuth redirects here after ending its
+/// session and also loads it in a hidden iframe, so it is idempotent and may be framed.
+pub async fn front_channel_logout(session: Session) -> Response {
+    flows::end_local_session(&session).await;
+    no_store(Redirect::to("/").into_response())
+}
+
+/// `GET /healthz`: the process is up and serving.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Refuses state-changing requests (the login, register and logout server functions are POSTs)
+/// sent from another origin: a cross-site form must not be able to log a user out or start a
+/// login in their name.
+pub async fn reject_cross_site_posts(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe_method && !is_same_origin(request.headers(), &app.config.app_url) {
+        tracing::warn!(
+            path = request.uri().path(),
+            origin = ?request.headers().get(header::ORIGIN),
+            "cross-site request refused"
+        );
+        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+    }
+    next.run(request).await
+}
+
+/// Browsers send `Origin` on every POST (and `Sec-Fetch-Site` on every request); a request with
+/// neither comes from a non-browser client, which cannot carry a victim's cookies.
+fn is_same_origin(headers: &HeaderMap, app_url: &url::Url) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.as_bytes() == app_url.origin().ascii_serialization().as_bytes();
+    }
+    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
+        Some(site) => site == b"same-origin" || site == b"none",
+        None => true,
+    }
+}
+
+/// Security headers for every response. Only `/logout` may be framed (FusionAuth's logout page
+/// loads it in a hidden iframe). Pages carry personal data, so nothing but the hashed static
+/// assets may be cached.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if path != "/logout" {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    if !path.starts_with("/pkg/") && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_origin_is_decided_by_origin_then_fetch_metadata() {
+        let app = url::Url::parse("http://localhost:5001").unwrap();
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://localhost:5001")]),
+            &app
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://evil.example")]),
+            &app
+        ));
+        assert!(!is_same_origin(&headers(&[("origin", "null")]), &app));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://localhost:5001.evil")]),
+            &app
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            &app
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            &app
+        ));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &app
+        ));
+        assert!(is_same_origin(&HeaderMap::new(), &app));
+    }
+
+    #[test]
+    fn oversized_and_malformed_callbacks_are_refused() {
+        let long: Uri = format!("/callback?state={}", "a".repeat(20_000))
+            .parse()
+            .unwrap();
+        assert_eq!(
+            parse_callback(&long).unwrap_err(),
+            AuthFailure::MalformedCallback
+        );
+        let duplicated: Uri = "/callback?state=a&state=b".parse().unwrap();
+        assert_eq!(
+            parse_callback(&duplicated).unwrap_err(),
+            AuthFailure::MalformedCallback
+        );
+        let fine: Uri = "/callback?code=c&state=s&locale=en&userState=Authenticated"
+            .parse()
+            .unwrap();
+        let params = parse_callback(&fine).unwrap();
+        assert_eq!(params.code.as_deref(), Some("c"));
+        assert_eq!(params.state.as_deref(), Some("s"));
+    }
+}

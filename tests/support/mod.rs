@@ -1,0 +1,502 @@
+//! Test doubles: an OpenID provider the test controls (it can issue bad ID tokens, rotate its
+//! key and be down), the app served on a loopback port, and a cookie-keeping "browser".
+
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    extract::{Form, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use openidconnect::{
+    core::{
+        CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet,
+        CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+    },
+    AccessToken, Audience, EmptyAdditionalClaims, EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce,
+    PrivateSigningKey, StandardClaims, SubjectIdentifier,
+};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+use leptos_fusionauth::server::{config::AppConfig, router, AppState};
+
+pub const CLIENT_ID: &str = "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e";
+pub const CLIENT_SECRET: &str = "change-this-in-production-to-be-a-real-secret";
+pub const SUBJECT: &str = "00000000-0000-0000-0000-000000000001";
+pub const EMAIL: &str = "richard@example.com";
+pub const KEY_1: &str = include_str!("../fixtures/test-signing-key-1.pem");
+pub const KEY_2: &str = include_str!("../fixtures/test-signing-key-2.pem");
+
+/// How the provider misbehaves when it signs the next ID token.
+#[derive(Clone, Debug, Default)]
+pub struct Tamper {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub nonce: Option<String>,
+    /// Seconds relative to now.
+    pub expires_in: Option<i64>,
+    pub issued_in: Option<i64>,
+    /// Sign with this PEM key but keep the advertised `kid` (a forged signature).
+    pub foreign_key: Option<&'static str>,
+    /// Put this `kid` in the header.
+    pub kid: Option<String>,
+    /// Compute at_hash over another access token.
+    pub at_hash_of: Option<String>,
+}
+
+struct Grant {
+    nonce: String,
+    code_challenge: String,
+    redirect_uri: String,
+}
+
+struct ProviderState {
+    issuer: String,
+    /// Published keys (kid, PEM); the last one signs.
+    keys: Vec<(String, &'static str)>,
+    grants: HashMap<String, Grant>,
+    tamper: Tamper,
+    issued_tokens: Vec<String>,
+    jwks_fetches: usize,
+    discovery_fetches: usize,
+    counter: usize,
+}
+
+/// A provider shaped like FusionAuth: discovery, JWKS, token (client_secret_basic, PKCE S256),
+/// userinfo and logout, on a loopback port.
+#[derive(Clone)]
+pub struct MockProvider {
+    pub issuer: String,
+    state: Arc<Mutex<ProviderState>>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    address: SocketAddr,
+}
+
+impl MockProvider {
+    pub async fn start() -> Self {
+        let provider = Self::unstarted(free_port().await);
+        provider.come_up().await;
+        provider
+    }
+
+    /// A provider whose port is reserved but not listening yet ("FusionAuth is still down").
+    pub fn unstarted(address: SocketAddr) -> Self {
+        let issuer = format!("http://{address}");
+        Self {
+            issuer: issuer.clone(),
+            state: Arc::new(Mutex::new(ProviderState {
+                issuer,
+                keys: vec![("key-1".into(), KEY_1)],
+                grants: HashMap::new(),
+                tamper: Tamper::default(),
+                issued_tokens: Vec::new(),
+                jwks_fetches: 0,
+                discovery_fetches: 0,
+                counter: 0,
+            })),
+            task: Arc::new(Mutex::new(None)),
+            address,
+        }
+    }
+
+    pub async fn come_up(&self) {
+        let listener = TcpListener::bind(self.address)
+            .await
+            .expect("provider port");
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/oauth2/token", post(token))
+            .route("/oauth2/userinfo", get(userinfo))
+            .with_state(self.state.clone());
+        let handle = tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        *self.task.lock().unwrap() = Some(handle);
+    }
+
+    pub fn go_down(&self) {
+        if let Some(handle) = self.task.lock().unwrap().take() {
+            handle.abort();
+        }
+    }
+
+    /// The user logs in at the provider: returns the code the provider redirects back with.
+    pub fn authorize(&self, authorize_url: &url::Url) -> String {
+        let query: HashMap<String, String> = authorize_url.query_pairs().into_owned().collect();
+        assert_eq!(query.get("response_type").map(String::as_str), Some("code"));
+        assert_eq!(query.get("client_id").map(String::as_str), Some(CLIENT_ID));
+        assert_eq!(
+            query.get("code_challenge_method").map(String::as_str),
+            Some("S256")
+        );
+        let mut state = self.state.lock().unwrap();
+        state.counter += 1;
+        let code = format!("code-{}", state.counter);
+        state.grants.insert(
+            code.clone(),
+            Grant {
+                nonce: query["nonce"].clone(),
+                code_challenge: query["code_challenge"].clone(),
+                redirect_uri: query["redirect_uri"].clone(),
+            },
+        );
+        code
+    }
+
+    pub fn tamper(&self, tamper: Tamper) {
+        self.state.lock().unwrap().tamper = tamper;
+    }
+
+    /// FusionAuth key rotation: a new key signs, the old one leaves the JWKS.
+    pub fn rotate_key(&self) {
+        self.state.lock().unwrap().keys = vec![("key-2".into(), KEY_2)];
+    }
+
+    pub fn jwks_fetches(&self) -> usize {
+        self.state.lock().unwrap().jwks_fetches
+    }
+
+    /// Every token the provider handed out: none may ever reach the browser.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().unwrap().issued_tokens.clone()
+    }
+}
+
+async fn discovery(State(state): State<Arc<Mutex<ProviderState>>>) -> Json<serde_json::Value> {
+    let mut state = state.lock().unwrap();
+    state.discovery_fetches += 1;
+    let issuer = &state.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+    }))
+}
+
+fn signing_key(kid: &str, pem: &str) -> CoreRsaPrivateSigningKey {
+    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
+}
+
+async fn jwks(State(state): State<Arc<Mutex<ProviderState>>>) -> Json<CoreJsonWebKeySet> {
+    let mut state = state.lock().unwrap();
+    state.jwks_fetches += 1;
+    let keys = state
+        .keys
+        .iter()
+        .map(|(kid, pem)| signing_key(kid, pem).as_verification_key())
+        .collect();
+    Json(CoreJsonWebKeySet::new(keys))
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: String,
+    code: String,
+    redirect_uri: String,
+    code_verifier: Option<String>,
+}
+
+async fn token(
+    State(state): State<Arc<Mutex<ProviderState>>>,
+    headers: HeaderMap,
+    Form(request): Form<TokenRequest>,
+) -> Response {
+    let oauth_error =
+        |error: &str| (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
+    let expected_auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some(&expected_auth)
+    {
+        return oauth_error("invalid_client");
+    }
+    let mut state = state.lock().unwrap();
+    // A code is good once: a replay finds nothing.
+    let Some(grant) = state.grants.remove(&request.code) else {
+        return oauth_error("invalid_grant");
+    };
+    let verifier = request.code_verifier.unwrap_or_default();
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    if request.grant_type != "authorization_code"
+        || challenge != grant.code_challenge
+        || request.redirect_uri != grant.redirect_uri
+    {
+        return oauth_error("invalid_grant");
+    }
+    state.counter += 1;
+    let access_token = format!("access-{}-{}", state.counter, "x".repeat(24));
+    let refresh_token = format!("refresh-{}-{}", state.counter, "y".repeat(24));
+    let id_token = sign_id_token(&state, &grant.nonce, &access_token);
+    state.issued_tokens.extend([
+        access_token.clone(),
+        refresh_token.clone(),
+        id_token.clone(),
+    ]);
+    Json(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": refresh_token,
+        "id_token": id_token,
+    }))
+    .into_response()
+}
+
+fn sign_id_token(state: &ProviderState, nonce: &str, access_token: &str) -> String {
+    let tamper = &state.tamper;
+    let now = chrono::Utc::now();
+    let seconds = chrono::Duration::seconds;
+    let mut claims = CoreIdTokenClaims::new(
+        IssuerUrl::new(
+            tamper
+                .issuer
+                .clone()
+                .unwrap_or_else(|| state.issuer.clone()),
+        )
+        .unwrap(),
+        vec![Audience::new(
+            tamper.audience.clone().unwrap_or_else(|| CLIENT_ID.into()),
+        )],
+        now + seconds(tamper.expires_in.unwrap_or(3600)),
+        now + seconds(tamper.issued_in.unwrap_or(0)),
+        StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(SUBJECT.into()))
+            .set_email(Some(EndUserEmail::new(EMAIL.into())))
+            .set_email_verified(Some(true)),
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(Some(Nonce::new(
+        tamper.nonce.clone().unwrap_or_else(|| nonce.into()),
+    )));
+    claims = claims.set_auth_time(Some(now));
+    let (kid, pem) = state.keys.last().unwrap();
+    let kid = tamper.kid.clone().unwrap_or_else(|| kid.clone());
+    let key = signing_key(&kid, tamper.foreign_key.unwrap_or(pem));
+    let hashed = AccessToken::new(
+        tamper
+            .at_hash_of
+            .clone()
+            .unwrap_or_else(|| access_token.into()),
+    );
+    CoreIdToken::new(
+        claims,
+        &key,
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        Some(&hashed),
+        None,
+    )
+    .unwrap()
+    .to_string()
+}
+
+async fn userinfo(headers: HeaderMap) -> Response {
+    let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if !bearer.starts_with("Bearer access-") {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(json!({
+        "sub": SUBJECT,
+        "email": EMAIL,
+        "email_verified": true,
+        "given_name": "Richard",
+        "family_name": "Hendricks",
+        "name": "Richard Hendricks",
+        "roles": ["user"],
+        "applicationId": CLIENT_ID,
+    }))
+    .into_response()
+}
+
+pub async fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// The app under test, served on a loopback port with an in-memory session store.
+pub struct TestApp {
+    pub url: String,
+}
+
+impl TestApp {
+    pub async fn start(issuer: &str) -> Self {
+        Self::start_with(issuer, &[]).await
+    }
+
+    pub async fn start_with(issuer: &str, extra: &[(&str, &str)]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let mut vars: HashMap<String, String> = [
+            ("CLIENT_ID", CLIENT_ID),
+            ("CLIENT_SECRET", CLIENT_SECRET),
+            ("ISSUER", issuer),
+            ("APP_SECRET_KEY", "test-secret-key-0123456789abcdef0123"),
+            ("APP_URL", url.as_str()),
+            ("OIDC_DISCOVERY_TTL_SECS", "300"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (key, value) in extra {
+            vars.insert((*key).into(), (*value).into());
+        }
+        let config = AppConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("leptos-fusionauth")
+            .site_root("target/site")
+            .build();
+        let state = AppState::new(config, options).unwrap();
+        let app = router(state, tower_sessions::MemoryStore::default());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Self { url }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: Arc::new(Mutex::new(None)),
+            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+}
+
+/// A response reduced to what the tests look at.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// Keeps the app's session cookie like a browser does, and records every Set-Cookie header.
+#[derive(Clone)]
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+    pub cookie: Arc<Mutex<Option<String>>>,
+    pub set_cookie_headers: Arc<Mutex<Vec<String>>>,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    /// A plain HTML form post (no JavaScript), as `ActionForm` does before hydration.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .header("origin", &self.base)
+            .form(form);
+        self.send(request).await
+    }
+
+    pub async fn send(&self, mut request: reqwest::RequestBuilder) -> Page {
+        if let Some(cookie) = self.cookie.lock().unwrap().clone() {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("app reachable");
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap().to_owned();
+            let pair = value.split(';').next().unwrap().to_owned();
+            let removed = value.contains("Max-Age=0") || pair.ends_with('=');
+            *self.cookie.lock().unwrap() = (!removed).then_some(pair);
+            self.set_cookie_headers.lock().unwrap().push(value);
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    /// Login → provider → callback. Returns the callback's response.
+    pub async fn log_in(&self, provider: &MockProvider, return_to: &str) -> Page {
+        let started = self
+            .post_form("/api/login", &[("return_to", return_to)])
+            .await;
+        let authorize_url = started.provider_redirect(provider);
+        let code = provider.authorize(&authorize_url);
+        let state = query_value(&authorize_url, "state");
+        self.get(&format!("/callback?code={code}&state={state}"))
+            .await
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Page {
+    /// The Location of a redirect to the provider's authorize endpoint.
+    pub fn provider_redirect(&self, provider: &MockProvider) -> url::Url {
+        let location = self.location.clone().unwrap_or_else(|| {
+            panic!(
+                "expected a redirect to the provider, got {} {}",
+                self.status, self.body
+            )
+        });
+        assert!(
+            location.starts_with(&format!("{}/oauth2/authorize?", provider.issuer)),
+            "{location}"
+        );
+        url::Url::parse(&location).unwrap()
+    }
+}
+
+pub fn query_value(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("{name} missing from {url}"))
+}
