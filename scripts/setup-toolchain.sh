@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, idempotently: every step is skipped when its tool is
+# already there in the right version. Usage: scripts/setup-toolchain.sh [--browser]
+#   --browser  also Chromium (Debian package) and the end-to-end test dependencies (npm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+with_browser=false
+[[ "${1:-}" == "--browser" ]] && with_browser=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Versions pinned by this repository.
+CARGO_LEPTOS_VERSION=0.3.10            # 0.3.11 needs a newer rustc than this toolchain
+BINARYEN_VERSION=132                   # Debian's binaryen (v108) builds a wasm that never hydrates
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes ~13 min on 2 cores)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# The CLI must equal the wasm-bindgen crate in Cargo.lock exactly. (`--locked` fails for this
+# release: one of its locked dependencies is not on the registry.)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+  say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+  npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+  hash -r
+  if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    echo "error: another wasm-opt shadows npm's on PATH: $(command -v wasm-opt)" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -d end2end/node_modules ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+  say "installing the end-to-end and stand-in provider dependencies (npm ci)"
+  (cd end2end && npm ci --no-fund --no-audit)
+fi
+
+if $with_browser && ! command -v chromium >/dev/null; then
+  say "installing Chromium (Debian package)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi

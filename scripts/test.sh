@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh or warm machine: installs the toolchain (idempotent), then
+# formatting, lints, the Rust unit and integration tests, the stand-in provider's own tests,
+# the release build and the Playwright suite in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+scripts/setup-toolchain.sh --browser
+
+say "cargo fmt --check"
+cargo fmt --all --check
+
+say "cargo clippy (server and browser code, tests included)"
+cargo clippy --all-targets --features ssr -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+say "Rust unit and integration tests"
+cargo test --features ssr
+
+say "stand-in provider tests"
+(cd end2end && node --test provider/)
+
+say "release build (server + hydrate bundle)"
+cargo leptos build --release
+
+say "Playwright end-to-end suite (Chromium)"
+(cd end2end && npx playwright test)
