@@ -128,8 +128,8 @@ export default defineConfig({
         OIDC_DISCOVERY_TTL_SECS: '0',
         SESSION_DATABASE_URL: `sqlite://${sessionDb}?mode=rwc`,
         RUST_LOG: process.env.RUST_LOG ?? 'info',
-        // cargo-leptos writes the site (wasm, JS, CSS) into the cargo target directory.
-        LEPTOS_SITE_ROOT: path.join(targetDir, 'site'),
+        // cargo-leptos writes the site (wasm, JS, CSS) to target/site in the repository, whatever CARGO_TARGET_DIR is.
+        LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
       },
     },
   ],
