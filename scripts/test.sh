@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh or warm machine: installs the toolchain (idempotent), then
 # formatting, lints, the Rust unit and integration tests, the stand-in provider's own tests,
-# the release build and the Playwright suite in Chromium.
+# the provisioning checks, the release build and the Playwright suite in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,6 +22,9 @@ cargo test --features ssr
 
 say "stand-in provider tests"
 (cd end2end && node --test provider/)
+
+say "FusionAuth provisioning checks (compose file, kickstart, shared values)"
+scripts/check-provisioning.sh
 
 say "release build (server + hydrate bundle)"
 cargo leptos build --release
