@@ -49,7 +49,9 @@ if [[ ! -d end2end/node_modules ]] || [[ end2end/package-lock.json -nt end2end/n
 fi
 
 if $with_browser && ! command -v chromium >/dev/null; then
-  say "installing Chromium (Debian package)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  say "installing Chromium (Debian package; never Playwright's own download)"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
 fi
