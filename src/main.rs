@@ -1,9 +1,16 @@
-//! Server entry point. The whole server lives in `leptos_fusionauth::server`.
+//! Server entry point. `leptos-fusionauth` serves the app; `leptos-fusionauth setup` configures
+//! an existing FusionAuth for it (see `server::provisioning`).
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    leptos_fusionauth::server::run().await
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.split_first() {
+        Some((command, rest)) if command == "setup" => {
+            leptos_fusionauth::server::provisioning::cli(rest).await
+        }
+        _ => leptos_fusionauth::server::run().await,
+    }
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod flows;
 pub mod oidc;
+pub mod provisioning;
 pub mod return_to;
 pub mod routes;
 pub mod session;

@@ -1,0 +1,562 @@
+//! `leptos-fusionauth setup` against a local double of FusionAuth's REST API. The double checks
+//! each call's method, path, headers and JSON body as FusionAuth's API reference documents them
+//! and answers like FusionAuth, including "already exists" and error answers.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use leptos_fusionauth::server::provisioning::{
+    run_setup, Desired, Outcome, SetupError, SetupOptions,
+};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+const API_KEY: &str = "test-api-key-0123456789";
+const TENANT_ID: &str = "d7d09513-a3f5-401c-9685-34ab6c552453";
+const USER_ID: &str = "00000000-0000-0000-0000-111111111111";
+
+/// One recorded call.
+#[derive(Clone, Debug)]
+struct Call {
+    method: Method,
+    path: String,
+    body: Value,
+    tenant_header: Option<String>,
+}
+
+/// FusionAuth's state as far as `setup` can see it.
+#[derive(Default)]
+struct Instance {
+    issuer: String,
+    keys: HashMap<String, Value>,
+    applications: HashMap<String, Value>,
+    users: Vec<Value>,
+    calls: Vec<Call>,
+    /// Answer every request with this status instead (e.g. 401, 400).
+    fail_with: Option<(StatusCode, Value)>,
+}
+
+type Shared = Arc<Mutex<Instance>>;
+
+/// A FusionAuth on a loopback port: tenant "Default" with issuer `acme.com` (FusionAuth's default),
+/// no key, no application, and one user without a full name (the tutorial's starting point).
+async fn fusionauth() -> (String, Shared) {
+    let instance = Arc::new(Mutex::new(Instance {
+        issuer: "acme.com".into(),
+        users: vec![json!({
+            "id": USER_ID,
+            "email": "richard@example.com",
+            "firstName": "Richard",
+            "lastName": "Hendricks",
+            "registrations": []
+        })],
+        ..Instance::default()
+    }));
+    let app = Router::new()
+        // https://fusionauth.io/docs/apis/tenants#retrieve-a-tenant and #update-a-tenant
+        .route("/api/tenant", get(list_tenants))
+        .route("/api/tenant/{id}", axum::routing::patch(patch_tenant))
+        // https://fusionauth.io/docs/apis/keys#retrieve-a-key and #generate-a-key
+        .route("/api/key/{id}", get(get_key))
+        .route("/api/key/generate/{id}", post(generate_key))
+        // https://fusionauth.io/docs/apis/applications (retrieve, create, update with PATCH)
+        .route(
+            "/api/application/{id}",
+            get(get_application)
+                .post(create_application)
+                .patch(patch_application),
+        )
+        // https://fusionauth.io/docs/apis/users#retrieve-a-user (by email), #search-for-users, #update-a-user
+        .route("/api/user", get(get_user_by_email))
+        .route("/api/user/search", get(search_users))
+        .route("/api/user/{id}", axum::routing::patch(patch_user))
+        // https://fusionauth.io/docs/apis/registrations#create-a-user-registration-for-an-existing-user
+        .route("/api/user/registration/{id}", post(register_user))
+        .layer(axum::middleware::from_fn_with_state(
+            instance.clone(),
+            check_and_record,
+        ))
+        .with_state(instance.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, instance)
+}
+
+/// Every FusionAuth API call carries the API key as the Authorization header
+/// (https://fusionauth.io/docs/apis/authentication#api-key-authentication); bodies are JSON.
+async fn check_and_record(
+    State(instance): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let has_body = !bytes.is_empty();
+    {
+        let mut state = instance.lock().unwrap();
+        if let Some((status, body)) = state.fail_with.clone() {
+            return (status, Json(body)).into_response();
+        }
+        if parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            != Some(API_KEY)
+        {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        if has_body {
+            assert_eq!(
+                parts
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some("application/json"),
+                "FusionAuth requires JSON bodies"
+            );
+        }
+        state.calls.push(Call {
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            tenant_header: parts
+                .headers
+                .get("x-fusionauth-tenantid")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        });
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
+fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+async fn list_tenants(State(instance): State<Shared>) -> Json<Value> {
+    let issuer = instance.lock().unwrap().issuer.clone();
+    Json(json!({ "tenants": [{ "id": TENANT_ID, "name": "Default", "issuer": issuer }] }))
+}
+
+async fn patch_tenant(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    assert_eq!(id, TENANT_ID);
+    let issuer = body["tenant"]["issuer"]
+        .as_str()
+        .expect("PATCH {tenant: {issuer}}")
+        .to_owned();
+    instance.lock().unwrap().issuer = issuer;
+    Json(json!({ "tenant": { "id": TENANT_ID } })).into_response()
+}
+
+async fn get_key(State(instance): State<Shared>, Path(id): Path<String>) -> Response {
+    match instance.lock().unwrap().keys.get(&id) {
+        Some(key) => Json(json!({ "key": key })).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn generate_key(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let key = &body["key"];
+    assert_eq!(key["algorithm"], "RS256");
+    assert_eq!(key["length"], 2048);
+    assert!(key["name"].is_string(), "a key needs a name");
+    let mut state = instance.lock().unwrap();
+    if state.keys.contains_key(&id) {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "fieldErrors": { "key.id": [{ "code": "[duplicate]key.id", "message": "A key with that id already exists." }] } }))).into_response();
+    }
+    state.keys.insert(
+        id.clone(),
+        json!({ "id": id, "algorithm": "RS256", "length": 2048 }),
+    );
+    Json(json!({ "key": { "id": id } })).into_response()
+}
+
+async fn get_application(State(instance): State<Shared>, Path(id): Path<String>) -> Response {
+    match instance.lock().unwrap().applications.get(&id) {
+        Some(app) => Json(json!({ "application": app })).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn create_application(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let mut app = body["application"].clone();
+    assert!(app["name"].is_string(), "an application needs a name");
+    app["id"] = json!(id);
+    instance
+        .lock()
+        .unwrap()
+        .applications
+        .insert(id, app.clone());
+    Json(json!({ "application": app })).into_response()
+}
+
+async fn patch_application(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let mut state = instance.lock().unwrap();
+    let Some(app) = state.applications.get_mut(&id) else {
+        return not_found();
+    };
+    merge(app, &body["application"]);
+    Json(json!({ "application": app })).into_response()
+}
+
+/// PATCH semantics: objects merge, everything else (lists included) is replaced.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+async fn get_user_by_email(
+    State(instance): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let state = instance.lock().unwrap();
+    match state
+        .users
+        .iter()
+        .find(|u| u["email"] == query["email"].as_str())
+    {
+        Some(user) => Json(json!({ "user": user })).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn search_users(State(instance): State<Shared>, uri: Uri) -> Json<Value> {
+    assert!(
+        uri.query().unwrap_or_default().contains("queryString="),
+        "{uri}"
+    );
+    let users = instance.lock().unwrap().users.clone();
+    Json(json!({ "total": users.len(), "users": users }))
+}
+
+async fn patch_user(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let mut state = instance.lock().unwrap();
+    let Some(user) = state.users.iter_mut().find(|u| u["id"] == id.as_str()) else {
+        return not_found();
+    };
+    merge(user, &body["user"]);
+    Json(json!({ "user": user })).into_response()
+}
+
+async fn register_user(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let application_id = body["registration"]["applicationId"].clone();
+    assert!(
+        application_id.is_string(),
+        "registration.applicationId is required"
+    );
+    let mut state = instance.lock().unwrap();
+    let Some(user) = state.users.iter_mut().find(|u| u["id"] == id.as_str()) else {
+        return not_found();
+    };
+    user["registrations"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "applicationId": application_id }));
+    Json(json!({ "registration": { "applicationId": application_id } })).into_response()
+}
+
+fn options(url: &str, env_file: PathBuf, dry_run: bool) -> SetupOptions {
+    SetupOptions {
+        fusionauth_url: url.parse().unwrap(),
+        api_key: API_KEY.into(),
+        dry_run,
+        user_email: None,
+        env_file,
+        desired: Desired::default(),
+    }
+}
+
+fn writes(instance: &Shared) -> Vec<Call> {
+    instance
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|c| c.method != Method::GET)
+        .cloned()
+        .collect()
+}
+
+fn temp_env_file(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "leptos-fusionauth-setup-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(".env");
+    let _ = std::fs::remove_file(&file);
+    file
+}
+
+#[tokio::test]
+async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
+    let (url, instance) = fusionauth().await;
+    let env_file = temp_env_file("dry");
+    let reports = run_setup(&options(&url, env_file.clone(), true))
+        .await
+        .unwrap();
+    let plan: Vec<String> = reports.iter().map(ToString::to_string).collect();
+    assert_eq!(reports.len(), 6, "{plan:#?}");
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::WouldDo),
+        "{plan:#?}"
+    );
+    assert!(plan[0].contains("set issuer to http://localhost:9011"));
+    assert!(plan[1].contains("generate an RS256 2048-bit key"));
+    assert!(plan[2].contains("create"));
+    assert!(plan[3].contains("set full name to \"Richard Hendricks\""));
+    assert!(plan[4].contains("register"));
+    assert!(plan[5].contains("write CLIENT_ID, CLIENT_SECRET, ISSUER"));
+    assert!(writes(&instance).is_empty(), "a dry run only reads");
+    assert!(!env_file.exists(), "a dry run writes no file");
+}
+
+#[tokio::test]
+async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
+    let (url, instance) = fusionauth().await;
+    let env_file = temp_env_file("fresh");
+    let desired = Desired::default();
+
+    let first = run_setup(&options(&url, env_file.clone(), false))
+        .await
+        .unwrap();
+    assert!(
+        first.iter().all(|r| r.outcome == Outcome::Done),
+        "{first:#?}"
+    );
+
+    let calls = writes(&instance);
+    let summary: Vec<(String, String)> = calls
+        .iter()
+        .map(|c| (c.method.to_string(), c.path.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("PATCH".into(), format!("/api/tenant/{TENANT_ID}")),
+            (
+                "POST".into(),
+                format!("/api/key/generate/{}", desired.key_id)
+            ),
+            (
+                "POST".into(),
+                format!("/api/application/{}", desired.client_id)
+            ),
+            ("PATCH".into(), format!("/api/user/{USER_ID}")),
+            ("POST".into(), format!("/api/user/registration/{USER_ID}")),
+        ]
+    );
+    assert_eq!(
+        calls[0].body,
+        json!({ "tenant": { "issuer": "http://localhost:9011" } })
+    );
+    assert_eq!(
+        calls[2].body,
+        json!({ "application": desired.application() })
+    );
+    assert_eq!(
+        calls[2].tenant_header.as_deref(),
+        Some(TENANT_ID),
+        "the application goes to that tenant"
+    );
+    let app = &calls[2].body["application"];
+    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
+    assert_eq!(app["registrationConfiguration"]["enabled"], true);
+    assert_eq!(
+        calls[3].body,
+        json!({ "user": { "fullName": "Richard Hendricks" } })
+    );
+    assert_eq!(
+        calls[4].body,
+        json!({ "registration": { "applicationId": desired.client_id } })
+    );
+
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    assert!(
+        env.contains(&format!("CLIENT_ID={}\n", desired.client_id)),
+        "{env}"
+    );
+    assert!(env.contains(&format!("CLIENT_SECRET={}\n", desired.client_secret)));
+    assert!(env.contains("ISSUER=http://localhost:9011\n"));
+
+    let second = run_setup(&options(&url, env_file.clone(), false))
+        .await
+        .unwrap();
+    assert!(
+        second.iter().all(|r| r.outcome == Outcome::AlreadyDone),
+        "{second:#?}"
+    );
+    assert_eq!(
+        writes(&instance).len(),
+        calls.len(),
+        "the re-run wrote nothing"
+    );
+    assert_eq!(std::fs::read_to_string(&env_file).unwrap(), env);
+}
+
+#[tokio::test]
+async fn an_existing_application_is_completed_not_replaced() {
+    let (url, instance) = fusionauth().await;
+    let desired = Desired::default();
+    instance.lock().unwrap().applications.insert(
+        desired.client_id.clone(),
+        json!({
+            "id": desired.client_id,
+            "name": desired.app_name,
+            "oauthConfiguration": {
+                "authorizedRedirectURLs": ["https://other.example/callback", "http://localhost:5001/callback"],
+                "logoutURL": "http://localhost:5001/logout",
+                "clientSecret": "the-secret-already-in-use",
+                "enabledGrants": ["authorization_code"],
+                "requireRegistration": true
+            }
+        }),
+    );
+    let env_file = temp_env_file("existing");
+    run_setup(&options(&url, env_file.clone(), false))
+        .await
+        .unwrap();
+
+    let app = instance.lock().unwrap().applications[&desired.client_id].clone();
+    let urls = app["oauthConfiguration"]["authorizedRedirectURLs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        urls.contains(&json!("https://other.example/callback")),
+        "a URL added by hand survives"
+    );
+    assert!(urls.contains(&json!("http://localhost:5001/logout")));
+    assert_eq!(
+        app["oauthConfiguration"]["enabledGrants"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
+    assert_eq!(
+        app["oauthConfiguration"]["clientSecret"],
+        "the-secret-already-in-use"
+    );
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    assert!(
+        env.contains("CLIENT_SECRET=the-secret-already-in-use\n"),
+        ".env gets the real secret"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_api_key_is_one_clear_error() {
+    let (url, _instance) = fusionauth().await;
+    let mut options = options(&url, temp_env_file("key"), false);
+    options.api_key = "wrong".into();
+    let error = run_setup(&options).await.unwrap_err();
+    assert_eq!(error, SetupError::ApiKeyRejected);
+    assert!(error.to_string().contains("rejected the API key (401)"));
+}
+
+#[tokio::test]
+async fn validation_errors_name_the_field() {
+    let (url, instance) = fusionauth().await;
+    instance.lock().unwrap().fail_with = Some((
+        StatusCode::BAD_REQUEST,
+        json!({ "fieldErrors": { "tenant.issuer": [{ "code": "[blank]tenant.issuer", "message": "You must specify the [tenant.issuer] property." }] } }),
+    ));
+    let error = run_setup(&options(&url, temp_env_file("validation"), false))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FusionAuth refused /api/tenant (400): tenant.issuer: You must specify the [tenant.issuer] property."
+    );
+}
+
+#[tokio::test]
+async fn missing_permission_is_reported() {
+    let (url, instance) = fusionauth().await;
+    instance.lock().unwrap().fail_with = Some((StatusCode::FORBIDDEN, json!({})));
+    let error = run_setup(&options(&url, temp_env_file("forbidden"), false))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("lacks permission"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_fusionauth_is_one_clear_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let error = run_setup(&options(&url, temp_env_file("down"), false))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SetupError::Unreachable { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("FusionAuth is unreachable at {url}")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn several_users_need_an_email() {
+    let (url, instance) = fusionauth().await;
+    instance
+        .lock()
+        .unwrap()
+        .users
+        .push(json!({ "id": "other", "email": "admin@example.com", "registrations": [] }));
+    let error = run_setup(&options(&url, temp_env_file("many"), true))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("--user-email"), "{error}");
+
+    let mut named = options(&url, temp_env_file("named"), true);
+    named.user_email = Some("richard@example.com".into());
+    let plan = run_setup(&named).await.unwrap();
+    assert!(plan[3].message.contains("richard@example.com"));
+}
