@@ -11,12 +11,34 @@ pub struct UserView {
     /// Verified ID token claims merged with userinfo, pretty-printed on the server so the
     /// browser bundle needs no JSON formatter.
     pub claims_json: String,
+    /// Unix seconds at which the session's access token expires, if known.
+    pub access_token_expires_at: Option<i64>,
+    /// The server's clock when this view was made: the countdown starts from it, so the server
+    /// and the browser render the same first frame.
+    pub rendered_at: i64,
+    /// Whether a refresh token is held ("Refresh now" is offered).
+    pub can_refresh: bool,
 }
 
-/// Returns the signed-in user, or `None` for a guest.
+/// Who is looking at the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    /// `None` for a guest.
+    pub user: Option<UserView>,
+    /// A message for the guest view, e.g. after the provider refused to refresh the session.
+    pub notice: Option<String>,
+}
+
+/// Returns the signed-in user (refreshing the access token when it is about to expire).
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
+pub async fn current_user() -> Result<Visitor, ServerFnError> {
     crate::server::flows::current_user().await
+}
+
+/// Refreshes the session's access token now.
+#[server(endpoint = "refresh")]
+pub async fn refresh_tokens() -> Result<(), ServerFnError> {
+    crate::server::flows::refresh_now().await
 }
 
 /// Starts the authorization code flow and redirects the browser to FusionAuth's login page.

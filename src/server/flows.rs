@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use tower_sessions::Session;
 
 use super::{
+    refresh::{refresh_session, RefreshOutcome},
     return_to::safe_return_path,
-    session::{unix_now, AuthSession, PendingLoginError},
+    session::{unix_now, AuthSession, PendingLoginError, SignedInUser},
     AppState,
 };
-use crate::auth::{AuthFailure, UserView};
+use crate::auth::{AuthFailure, UserView, Visitor};
 
 pub use super::oidc::LoginFlow as Flow;
 
@@ -25,16 +26,72 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
-pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
+/// The user the page shows. Refreshes the access token first when it is about to expire; a
+/// refused refresh turns the user into a guest, with a notice.
+pub async fn current_user() -> Result<Visitor, ServerFnError> {
+    let app = app_state()?;
     let session = request_session().await?;
-    let auth = AuthSession::load(&session).await.map_err(|e| {
+    let mut auth = load_for_view(&session).await?;
+    let now = unix_now();
+    if let Some(user) = auth.user.as_ref() {
+        if let Err(e) = user.tokens(&app.sealer) {
+            // The session outlived APP_SECRET_KEY (or was altered): it cannot be used any more.
+            tracing::warn!(reason = %e, "signing the user out");
+            auth.user = None;
+            store_quietly(&auth, &session).await;
+        }
+    }
+    refresh_session(&app, &session, &mut auth, false, now).await;
+    let notice = std::mem::take(&mut auth.session_ended_notice);
+    if notice {
+        store_quietly(&auth, &session).await;
+    }
+    Ok(Visitor {
+        user: auth.user.as_ref().map(|user| user_view(&app, user, now)),
+        notice: notice.then(|| SESSION_ENDED_NOTICE.to_owned()),
+    })
+}
+
+/// "Refresh now": a new access token regardless of its expiry.
+pub async fn refresh_now() -> Result<(), ServerFnError> {
+    let app = app_state()?;
+    let session = request_session().await?;
+    let mut auth = load_for_view(&session).await?;
+    match refresh_session(&app, &session, &mut auth, true, unix_now()).await {
+        RefreshOutcome::Unavailable => Err(ServerFnError::new(
+            "The identity provider is unreachable right now; the current token stays valid.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+const SESSION_ENDED_NOTICE: &str =
+    "Your session has ended at the identity provider. Please log in again.";
+
+fn user_view(app: &AppState, user: &SignedInUser, now: i64) -> UserView {
+    let can_refresh = user
+        .tokens(&app.sealer)
+        .is_ok_and(|tokens| tokens.refresh_token.is_some());
+    UserView {
+        email: user.email.clone(),
+        claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
+        access_token_expires_at: user.access_token_expires_at,
+        rendered_at: now,
+        can_refresh,
+    }
+}
+
+async fn load_for_view(session: &Session) -> Result<AuthSession, ServerFnError> {
+    AuthSession::load(session).await.map_err(|e| {
         tracing::warn!(reason = %e, "session store unavailable while reading the user");
         ServerFnError::new(AuthFailure::SessionUnavailable.message())
-    })?;
-    Ok(auth.user.map(|user| UserView {
-        email: user.email,
-        claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
-    }))
+    })
+}
+
+async fn store_quietly(auth: &AuthSession, session: &Session) {
+    if let Err(e) = auth.store(session).await {
+        tracing::warn!(reason = %e, "session store unavailable");
+    }
 }
 
 /// Login and Register: remember a fresh attempt in the session and send the browser to
@@ -128,7 +185,7 @@ pub async fn complete(
         tracing::warn!("callback rejected: no authorization code");
         return Err(AuthFailure::MissingCode);
     };
-    let user = app
+    let login = app
         .oidc
         .finish_login(code, &pending, now)
         .await
@@ -136,6 +193,14 @@ pub async fn complete(
             tracing::warn!(reason = %e, "callback rejected");
             e.failure()
         })?;
+    let user = SignedInUser::new(
+        login.subject,
+        login.email,
+        login.claims,
+        &login.tokens,
+        now,
+        &app.sealer,
+    );
 
     // A new session id at the moment of login: an id planted before login (fixation) is dead.
     session.cycle_id().await.map_err(session_unavailable)?;
@@ -151,7 +216,10 @@ pub async fn logout() -> Result<(), ServerFnError> {
     let app = app_state()?;
     let session = request_session().await?;
     let id_token = match AuthSession::load(&session).await {
-        Ok(auth) => auth.user.map(|user| user.tokens.id_token),
+        Ok(auth) => auth
+            .user
+            .and_then(|user| user.tokens(&app.sealer).ok())
+            .map(|tokens| tokens.id_token),
         Err(e) => {
             tracing::warn!(reason = %e, "session store unavailable during logout");
             None

@@ -4,9 +4,11 @@ pub mod config;
 pub mod flows;
 pub mod oidc;
 pub mod provisioning;
+pub mod refresh;
 pub mod return_to;
 pub mod routes;
 pub mod session;
+pub mod token_seal;
 
 use std::{path::Path, process::ExitCode, str::FromStr, sync::Arc, time::Duration};
 
@@ -27,6 +29,7 @@ use tower_sessions_sqlx_store::{
 use crate::app::{shell, App};
 use config::AppConfig;
 use oidc::OidcProvider;
+use token_seal::TokenSealer;
 
 /// The session cookie's name: distinct from FusionAuth's own cookies, which share `localhost`
 /// with the app during development.
@@ -38,12 +41,17 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<AppConfig>,
     pub oidc: Arc<OidcProvider>,
+    /// Encrypts the token set before it reaches the session store.
+    pub sealer: TokenSealer,
+    pub refresh_flights: Arc<refresh::RefreshFlights>,
 }
 
 impl AppState {
     pub fn new(config: AppConfig, leptos_options: LeptosOptions) -> Result<Self, String> {
         let oidc = OidcProvider::new(&config)?;
         Ok(Self {
+            sealer: TokenSealer::from_secret(&config.app_secret_key),
+            refresh_flights: Arc::default(),
             leptos_options,
             config: Arc::new(config),
             oidc: Arc::new(oidc),

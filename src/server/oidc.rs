@@ -13,12 +13,12 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use openidconnect::{
     core::{
         CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreIdTokenClaims,
-        CoreJwsSigningAlgorithm, CoreTokenResponse,
+        CoreIdTokenVerifier, CoreJwsSigningAlgorithm, CoreTokenResponse,
     },
     AccessToken, AccessTokenHash, AdditionalClaims, AuthorizationCode, ClaimsVerificationError,
     ClientId, ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
     RequestTokenError, Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
     UserInfoError,
 };
@@ -28,7 +28,7 @@ use url::Url;
 
 use super::{
     config::AppConfig,
-    session::{PendingLogin, SignedInUser, TokenSet},
+    session::{PendingLogin, TokenSet},
 };
 use crate::auth::AuthFailure;
 
@@ -68,6 +68,18 @@ pub enum OidcError {
     InvalidIdToken(String),
 }
 
+/// Why a refresh did not produce new tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The provider refused the refresh token (revoked, expired, already used): the session is
+    /// over.
+    #[error("refresh token refused: {0}")]
+    Refused(String),
+    /// The provider could not be asked; the current tokens stay, a later request tries again.
+    #[error("identity provider unreachable: {0}")]
+    Unavailable(String),
+}
+
 impl OidcError {
     pub fn failure(&self) -> AuthFailure {
         match self {
@@ -76,6 +88,15 @@ impl OidcError {
             Self::InvalidIdToken(_) => AuthFailure::InvalidIdToken,
         }
     }
+}
+
+/// A completed, verified login.
+pub struct VerifiedLogin {
+    pub subject: String,
+    pub email: String,
+    /// Verified ID token claims merged with userinfo.
+    pub claims: Map<String, Value>,
+    pub tokens: TokenSet,
 }
 
 /// What discovery yields, ready to use.
@@ -191,7 +212,7 @@ impl OidcProvider {
         code: String,
         pending: &PendingLogin,
         now: i64,
-    ) -> Result<SignedInUser, OidcError> {
+    ) -> Result<VerifiedLogin, OidcError> {
         let discovery = self.discovery(None).await?;
         let token_response = self.exchange_code(&discovery, code, pending).await?;
         let id_token = token_response.id_token().ok_or_else(|| {
@@ -235,11 +256,77 @@ impl OidcProvider {
                 .expires_in()
                 .map(|lifetime| now + lifetime.as_secs() as i64),
         };
-        Ok(SignedInUser {
+        Ok(VerifiedLogin {
             subject,
             email,
             claims: all_claims,
             tokens,
+        })
+    }
+
+    /// Exchanges the refresh token for a new token set. A refresh token the provider does not
+    /// rotate is kept; a new ID token is kept only if it verifies and names the same subject
+    /// (it is used as the logout hint).
+    pub async fn refresh(
+        &self,
+        current: &TokenSet,
+        subject: &str,
+        now: i64,
+    ) -> Result<TokenSet, RefreshError> {
+        let refresh_token = current
+            .refresh_token
+            .as_ref()
+            .map(|t| RefreshToken::new(t.clone()))
+            .ok_or_else(|| {
+                RefreshError::Refused("no refresh token (offline_access not granted)".into())
+            })?;
+        let discovery = self
+            .discovery(None)
+            .await
+            .map_err(|e| RefreshError::Unavailable(e.to_string()))?;
+        let request = discovery
+            .client
+            .exchange_refresh_token(&refresh_token)
+            .map_err(|e| RefreshError::Unavailable(format!("no token endpoint: {e}")))?;
+        let response: CoreTokenResponse =
+            request
+                .request_async(&self.http)
+                .await
+                .map_err(|e| match e {
+                    RequestTokenError::ServerResponse(response) => {
+                        RefreshError::Refused(response.error().as_ref().to_owned())
+                    }
+                    other => RefreshError::Unavailable(error_chain(&other)),
+                })?;
+        let id_token = match response.id_token() {
+            Some(fresh) => {
+                let verifier = strict_verifier(&discovery.client);
+                // Refreshed ID tokens carry no nonce (OpenID Connect Core §12.2).
+                match fresh.claims(&verifier, |_: Option<&Nonce>| Ok(())) {
+                    Ok(claims) if claims.subject().as_str() == subject => fresh.to_string(),
+                    Ok(_) => {
+                        return Err(RefreshError::Refused(
+                            "the refreshed ID token names another subject".into(),
+                        ))
+                    }
+                    Err(e) => {
+                        tracing::warn!(reason = %describe_claims_error(&e), "refreshed ID token ignored");
+                        current.id_token.clone()
+                    }
+                }
+            }
+            None => current.id_token.clone(),
+        };
+        Ok(TokenSet {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .or_else(|| current.refresh_token.clone()),
+            id_token,
+            access_token_expires_at: response
+                .expires_in()
+                .map(|lifetime| now + lifetime.as_secs() as i64),
         })
     }
 
@@ -408,7 +495,30 @@ fn verify_id_token(
     nonce: &Nonce,
     access_token: &AccessToken,
 ) -> Result<CoreIdTokenClaims, ClaimsVerificationError> {
-    let verifier = client
+    let verifier = strict_verifier(client);
+    let claims = id_token.claims(&verifier, nonce)?.clone();
+    if let Some(expected) = claims.access_token_hash() {
+        let alg = id_token
+            .signing_alg()
+            .map_err(ClaimsVerificationError::SignatureVerification)?;
+        let key = id_token
+            .signing_key(&verifier)
+            .map_err(ClaimsVerificationError::SignatureVerification)?;
+        let actual = AccessTokenHash::from_token(access_token, alg, key)
+            .map_err(|e| ClaimsVerificationError::Other(format!("cannot compute at_hash: {e}")))?;
+        if actual != *expected {
+            return Err(ClaimsVerificationError::Other(
+                "at_hash does not match the access token".into(),
+            ));
+        }
+    }
+    Ok(claims)
+}
+
+/// The ID token checks shared by login and refresh: asymmetric algorithms only and an `iat`
+/// not in the future, on top of the crate's signature, issuer, audience and expiry checks.
+fn strict_verifier(client: &FusionAuthClient) -> CoreIdTokenVerifier<'_> {
+    client
         .id_token_verifier()
         // No HMAC (its key would be the client secret) and never `none`.
         .set_allowed_algs([
@@ -429,24 +539,7 @@ fn verify_id_token(
             } else {
                 Ok(())
             }
-        });
-    let claims = id_token.claims(&verifier, nonce)?.clone();
-    if let Some(expected) = claims.access_token_hash() {
-        let alg = id_token
-            .signing_alg()
-            .map_err(ClaimsVerificationError::SignatureVerification)?;
-        let key = id_token
-            .signing_key(&verifier)
-            .map_err(ClaimsVerificationError::SignatureVerification)?;
-        let actual = AccessTokenHash::from_token(access_token, alg, key)
-            .map_err(|e| ClaimsVerificationError::Other(format!("cannot compute at_hash: {e}")))?;
-        if actual != *expected {
-            return Err(ClaimsVerificationError::Other(
-                "at_hash does not match the access token".into(),
-            ));
-        }
-    }
-    Ok(claims)
+        })
 }
 
 /// Every claim of an ID token whose signature was already verified, as JSON.

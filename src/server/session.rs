@@ -5,6 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::token_seal::{SealedTokens, TokenSealer, UnsealError};
+
 /// The session key under which [`AuthSession`] is stored.
 const SESSION_KEY: &str = "auth";
 /// A login attempt older than this is refused at the callback.
@@ -19,6 +21,9 @@ pub struct AuthSession {
     pub pending: Vec<PendingLogin>,
     #[serde(default)]
     pub user: Option<SignedInUser>,
+    /// Set when a refused token refresh ended the session; the guest view says so once.
+    #[serde(default)]
+    pub session_ended_notice: bool,
 }
 
 /// One login attempt, from the redirect to FusionAuth until its callback. Keyed by `state`, so
@@ -34,14 +39,51 @@ pub struct PendingLogin {
     pub started_at: i64,
 }
 
-/// A signed-in user: what the views show, and the tokens, which never leave the server.
+/// A signed-in user: what the views show, and the tokens, which never leave the server and are
+/// stored only encrypted.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignedInUser {
     pub subject: String,
     pub email: String,
     /// Verified ID token claims merged with userinfo.
     pub claims: serde_json::Map<String, serde_json::Value>,
-    pub tokens: TokenSet,
+    /// Unix seconds at which the access token expires, when the provider said (not a secret).
+    pub access_token_expires_at: Option<i64>,
+    /// Unix seconds at which the current token set was obtained.
+    pub tokens_issued_at: i64,
+    tokens: SealedTokens,
+}
+
+impl SignedInUser {
+    pub fn new(
+        subject: String,
+        email: String,
+        claims: serde_json::Map<String, serde_json::Value>,
+        tokens: &TokenSet,
+        now: i64,
+        sealer: &TokenSealer,
+    ) -> Self {
+        Self {
+            tokens: sealer.seal(tokens, &subject),
+            access_token_expires_at: tokens.access_token_expires_at,
+            tokens_issued_at: now,
+            subject,
+            email,
+            claims,
+        }
+    }
+
+    /// The decrypted token set.
+    pub fn tokens(&self, sealer: &TokenSealer) -> Result<TokenSet, UnsealError> {
+        sealer.open(&self.tokens, &self.subject)
+    }
+
+    /// Replaces the token set (after a refresh).
+    pub fn set_tokens(&mut self, tokens: &TokenSet, now: i64, sealer: &TokenSealer) {
+        self.tokens = sealer.seal(tokens, &self.subject);
+        self.access_token_expires_at = tokens.access_token_expires_at;
+        self.tokens_issued_at = now;
+    }
 }
 
 /// The OAuth token set. Its `Debug` never prints a token.

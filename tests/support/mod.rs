@@ -64,6 +64,11 @@ struct Grant {
 
 struct ProviderState {
     issuer: String,
+    /// Lifetime of the access tokens handed out from now on.
+    access_token_ttl: i64,
+    /// Refresh tokens that are still good (one-time use: each refresh replaces its token).
+    live_refresh_tokens: Vec<String>,
+    refresh_grants: usize,
     /// Published keys (kid, PEM); the last one signs.
     keys: Vec<(String, &'static str)>,
     grants: HashMap<String, Grant>,
@@ -98,6 +103,9 @@ impl MockProvider {
             issuer: issuer.clone(),
             state: Arc::new(Mutex::new(ProviderState {
                 issuer,
+                access_token_ttl: 3600,
+                live_refresh_tokens: Vec::new(),
+                refresh_grants: 0,
                 keys: vec![("key-1".into(), KEY_1)],
                 grants: HashMap::new(),
                 tamper: Tamper::default(),
@@ -165,6 +173,20 @@ impl MockProvider {
         self.state.lock().unwrap().keys = vec![("key-2".into(), KEY_2)];
     }
 
+    pub fn set_access_token_ttl(&self, seconds: i64) {
+        self.state.lock().unwrap().access_token_ttl = seconds;
+    }
+
+    /// Revokes every refresh token (as FusionAuth's Refresh Token API would).
+    pub fn revoke_refresh_tokens(&self) {
+        self.state.lock().unwrap().live_refresh_tokens.clear();
+    }
+
+    /// How many refresh_token grants the token endpoint has answered.
+    pub fn refresh_grants(&self) -> usize {
+        self.state.lock().unwrap().refresh_grants
+    }
+
     pub fn jwks_fetches(&self) -> usize {
         self.state.lock().unwrap().jwks_fetches
     }
@@ -212,9 +234,10 @@ async fn jwks(State(state): State<Arc<Mutex<ProviderState>>>) -> Json<CoreJsonWe
 #[derive(Deserialize)]
 struct TokenRequest {
     grant_type: String,
-    code: String,
-    redirect_uri: String,
+    code: Option<String>,
+    redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
 async fn token(
@@ -222,8 +245,6 @@ async fn token(
     headers: HeaderMap,
     Form(request): Form<TokenRequest>,
 ) -> Response {
-    let oauth_error =
-        |error: &str| (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
     let expected_auth = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
@@ -235,23 +256,58 @@ async fn token(
     {
         return oauth_error("invalid_client");
     }
+    match request.grant_type.as_str() {
+        "authorization_code" => authorization_code_grant(&state, request),
+        "refresh_token" => {
+            // Slow enough that concurrent requests of one session overlap.
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            refresh_token_grant(&state, request)
+        }
+        _ => oauth_error("unsupported_grant_type"),
+    }
+}
+
+fn oauth_error(error: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
+}
+
+fn authorization_code_grant(state: &Mutex<ProviderState>, request: TokenRequest) -> Response {
     let mut state = state.lock().unwrap();
     // A code is good once: a replay finds nothing.
-    let Some(grant) = state.grants.remove(&request.code) else {
+    let Some(grant) = request.code.and_then(|code| state.grants.remove(&code)) else {
         return oauth_error("invalid_grant");
     };
     let verifier = request.code_verifier.unwrap_or_default();
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    if request.grant_type != "authorization_code"
-        || challenge != grant.code_challenge
-        || request.redirect_uri != grant.redirect_uri
+    if challenge != grant.code_challenge
+        || request.redirect_uri.as_deref() != Some(&grant.redirect_uri)
     {
         return oauth_error("invalid_grant");
     }
+    issue_tokens(&mut state, Some(&grant.nonce))
+}
+
+fn refresh_token_grant(state: &Mutex<ProviderState>, request: TokenRequest) -> Response {
+    let mut state = state.lock().unwrap();
+    let presented = request.refresh_token.unwrap_or_default();
+    let Some(index) = state
+        .live_refresh_tokens
+        .iter()
+        .position(|t| *t == presented)
+    else {
+        return oauth_error("invalid_grant");
+    };
+    state.live_refresh_tokens.remove(index);
+    state.refresh_grants += 1;
+    issue_tokens(&mut state, None)
+}
+
+fn issue_tokens(state: &mut ProviderState, nonce: Option<&str>) -> Response {
     state.counter += 1;
     let access_token = format!("access-{}-{}", state.counter, "x".repeat(24));
     let refresh_token = format!("refresh-{}-{}", state.counter, "y".repeat(24));
-    let id_token = sign_id_token(&state, &grant.nonce, &access_token);
+    let id_token = sign_id_token(state, nonce, &access_token);
+    state.live_refresh_tokens.push(refresh_token.clone());
     state.issued_tokens.extend([
         access_token.clone(),
         refresh_token.clone(),
@@ -260,14 +316,14 @@ async fn token(
     Json(json!({
         "access_token": access_token,
         "token_type": "Bearer",
-        "expires_in": 3600,
+        "expires_in": state.access_token_ttl,
         "refresh_token": refresh_token,
         "id_token": id_token,
     }))
     .into_response()
 }
 
-fn sign_id_token(state: &ProviderState, nonce: &str, access_token: &str) -> String {
+fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str) -> String {
     let tamper = &state.tamper;
     let now = chrono::Utc::now();
     let seconds = chrono::Duration::seconds;
@@ -289,9 +345,13 @@ fn sign_id_token(state: &ProviderState, nonce: &str, access_token: &str) -> Stri
             .set_email_verified(Some(true)),
         EmptyAdditionalClaims {},
     )
-    .set_nonce(Some(Nonce::new(
-        tamper.nonce.clone().unwrap_or_else(|| nonce.into()),
-    )));
+    .set_nonce(
+        tamper
+            .nonce
+            .clone()
+            .or(nonce.map(str::to_owned))
+            .map(Nonce::new),
+    );
     claims = claims.set_auth_time(Some(now));
     let (kid, pem) = state.keys.last().unwrap();
     let kid = tamper.kid.clone().unwrap_or_else(|| kid.clone());
@@ -352,6 +412,14 @@ impl TestApp {
     }
 
     pub async fn start_with(issuer: &str, extra: &[(&str, &str)]) -> Self {
+        Self::start_with_store(issuer, extra, tower_sessions::MemoryStore::default()).await
+    }
+
+    pub async fn start_with_store<S: tower_sessions::SessionStore + Clone>(
+        issuer: &str,
+        extra: &[(&str, &str)],
+        store: S,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let mut vars: HashMap<String, String> = [
@@ -374,7 +442,7 @@ impl TestApp {
             .site_root("target/site")
             .build();
         let state = AppState::new(config, options).unwrap();
-        let app = router(state, tower_sessions::MemoryStore::default());
+        let app = router(state, store);
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });

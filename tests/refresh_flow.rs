@@ -1,0 +1,148 @@
+//! Token refresh and the token set at rest, through the real router.
+
+mod support;
+
+use support::{MockProvider, TestApp, EMAIL};
+
+async fn logged_in_with_ttl(ttl: i64) -> (TestApp, MockProvider, support::Browser) {
+    let provider = MockProvider::start().await;
+    provider.set_access_token_ttl(ttl);
+    let app = TestApp::start(&provider.issuer).await;
+    let browser = app.browser();
+    let callback = browser.log_in(&provider, "/").await;
+    assert_eq!(callback.location.as_deref(), Some("/"), "{}", callback.body);
+    (app, provider, browser)
+}
+
+fn logged_in(page: &support::Page) -> bool {
+    page.body.contains(&format!("You are logged in as {EMAIL}"))
+}
+
+#[tokio::test]
+async fn an_access_token_about_to_expire_is_refreshed_on_the_next_request() {
+    // A one-second token is due at once.
+    let (_app, provider, browser) = logged_in_with_ttl(1).await;
+    provider.set_access_token_ttl(3600);
+    let page = browser.get("/").await;
+    assert!(logged_in(&page), "{}", page.body);
+    assert_eq!(provider.refresh_grants(), 1);
+    assert!(
+        page.body.contains("Access token expires in 59:")
+            || page.body.contains("Access token expires in 1:00:00"),
+        "{}",
+        page.body
+    );
+    for token in provider.issued_tokens() {
+        assert!(
+            !page.body.contains(&token),
+            "a refreshed token leaked into the page"
+        );
+    }
+    // Fresh now: no second refresh.
+    browser.get("/").await;
+    assert_eq!(provider.refresh_grants(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_requests_of_one_session_refresh_once() {
+    let (_app, provider, browser) = logged_in_with_ttl(1).await;
+    provider.set_access_token_ttl(3600);
+    // The provider's refresh tokens are one-time use: a second refresh with the same token would
+    // be refused and end the session.
+    let pages = futures_join_all((0..8).map(|_| {
+        let browser = browser.clone();
+        async move { browser.get("/").await }
+    }))
+    .await;
+    assert!(
+        pages.iter().all(logged_in),
+        "every concurrent request still sees the profile"
+    );
+    assert_eq!(
+        provider.refresh_grants(),
+        1,
+        "single flight: one refresh for eight requests"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_refresh_ends_the_session_with_a_notice() {
+    let (_app, provider, browser) = logged_in_with_ttl(1).await;
+    provider.revoke_refresh_tokens();
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200, "a guest page, not an error page");
+    assert!(page.body.contains("Hello Guest"), "{}", page.body);
+    assert!(page.body.contains("Your session has ended"));
+    let again = browser.get("/").await;
+    assert!(again.body.contains("Hello Guest"));
+    assert!(
+        !again.body.contains("Your session has ended"),
+        "the notice is shown once"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_postpones_the_refresh() {
+    let (_app, provider, browser) = logged_in_with_ttl(1).await;
+    provider.go_down();
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        logged_in(&page),
+        "the user stays signed in while the provider is down"
+    );
+}
+
+#[tokio::test]
+async fn refresh_now_gets_a_new_access_token() {
+    let (_app, provider, browser) = logged_in_with_ttl(3600).await;
+    let refreshed = browser
+        .send(
+            browser
+                .http()
+                .post(format!("{}/api/refresh", browser.base()))
+                .header("origin", browser.base()),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(provider.refresh_grants(), 1);
+    assert!(logged_in(&browser.get("/").await));
+}
+
+#[tokio::test]
+async fn the_session_store_never_holds_a_token_in_clear() {
+    let provider = MockProvider::start().await;
+    let dir = std::env::temp_dir().join(format!("lfa-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/sessions.sqlite?mode=rwc", dir.display());
+    let store = leptos_fusionauth::server::open_sqlite_store(&url)
+        .await
+        .unwrap();
+    let app = TestApp::start_with_store(&provider.issuer, &[], store).await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    assert!(logged_in(&browser.get("/").await));
+
+    let raw = std::fs::read(dir.join("sessions.sqlite")).unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.contains(EMAIL), "the session record is in this file");
+    for token in provider.issued_tokens() {
+        assert!(!raw.contains(&token), "a token is stored in clear");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `futures::future::join_all` without the dependency: run all, keep the order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
