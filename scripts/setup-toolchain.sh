@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: every step is skipped when its tool is
 # already there in the right version. Usage: scripts/setup-toolchain.sh [--browser]
-#   --browser  also Chromium (Debian package) and the end-to-end test dependencies (npm).
+#   --browser  also what the tests need from Debian: Chromium (for Playwright) and redis-server
+#              (for the session-store tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -48,10 +49,15 @@ if [[ ! -d end2end/node_modules ]] || [[ end2end/package-lock.json -nt end2end/n
   (cd end2end && npm ci --no-fund --no-audit)
 fi
 
-if $with_browser && ! command -v chromium >/dev/null; then
-  say "installing Chromium (Debian package; never Playwright's own download)"
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+if $with_browser; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)          # never Playwright's own download
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  if ((${#missing[@]})); then
+    say "installing ${missing[*]} (Debian packages)"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
 fi

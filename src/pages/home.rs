@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::mark_hydrated_when_interactive;
-use crate::auth::{current_user, Login, Logout, RefreshTokens, Register, UserView};
+use super::{mark_hydrated_when_interactive, set_http_status};
+use crate::auth::{current_user, AuthFailure, Login, Logout, RefreshTokens, Register, UserView};
 
 /// `/`: the guest view or the signed-in profile, like the Flask tutorial's index page.
 #[component]
@@ -165,12 +165,14 @@ fn error_text(error: &ServerFnError) -> String {
 
 #[component]
 fn SessionUnavailable() -> impl IntoView {
+    set_http_status(AuthFailure::SessionUnavailable.status());
     mark_hydrated_when_interactive();
     view! {
         <section class="card error" aria-labelledby="session-error-title">
-            <h1 id="session-error-title">"Something went wrong"</h1>
-            <p class="error-message" role="alert">
-                "We could not load your session. Please reload the page in a moment."
+            <h1 id="session-error-title">"Session store unavailable"</h1>
+            <p class="error-message" role="alert">{AuthFailure::SessionUnavailable.message()}</p>
+            <p>
+                <a class="button" href="/">"Try again"</a>
             </p>
         </section>
     }

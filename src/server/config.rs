@@ -22,7 +22,8 @@ pub struct AppConfig {
     pub app_url: Url,
     /// Scopes requested at login (`OIDC_SCOPES`, space separated, must contain `openid`).
     pub scopes: Vec<String>,
-    /// Where sessions live (`SESSION_DATABASE_URL`, a `sqlite:` URL).
+    /// Where sessions live (`SESSION_DATABASE_URL`: a `sqlite:` URL, or `redis://` to share
+    /// sessions between several instances).
     pub session_database_url: String,
     /// How long an idle session lives (`SESSION_IDLE_MINUTES`).
     pub session_idle: Duration,
@@ -130,10 +131,14 @@ impl AppConfig {
         }
         let session_database_url =
             value("SESSION_DATABASE_URL").unwrap_or_else(|| DEFAULT_SESSION_DATABASE_URL.into());
-        if !session_database_url.starts_with("sqlite:") {
+        if !["sqlite:", "redis://", "rediss://"]
+            .iter()
+            .any(|scheme| session_database_url.starts_with(scheme))
+        {
             return Err(ConfigError {
                 variable: "SESSION_DATABASE_URL",
-                problem: "must be a sqlite: URL, e.g. sqlite://data/sessions.sqlite?mode=rwc"
+                problem: "must be a sqlite: or redis:// URL, e.g. \
+                          sqlite://data/sessions.sqlite?mode=rwc or redis://127.0.0.1:6379"
                     .into(),
             });
         }
@@ -309,6 +314,14 @@ mod tests {
         assert_eq!(err.variable, "OIDC_SCOPES");
         let config = config_with(&[("OIDC_SCOPES", "openid email")]).unwrap();
         assert_eq!(config.scopes, ["openid", "email"]);
+    }
+
+    #[test]
+    fn session_store_is_sqlite_or_redis() {
+        assert!(config_with(&[("SESSION_DATABASE_URL", "redis://127.0.0.1:6379")]).is_ok());
+        assert!(config_with(&[("SESSION_DATABASE_URL", "sqlite::memory:")]).is_ok());
+        let err = config_with(&[("SESSION_DATABASE_URL", "postgres://db")]).unwrap_err();
+        assert_eq!(err.variable, "SESSION_DATABASE_URL");
     }
 
     #[test]

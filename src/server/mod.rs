@@ -8,9 +8,10 @@ pub mod refresh;
 pub mod return_to;
 pub mod routes;
 pub mod session;
+pub mod store;
 pub mod token_seal;
 
-use std::{path::Path, process::ExitCode, str::FromStr, sync::Arc, time::Duration};
+use std::{path::Path, process::ExitCode, sync::Arc};
 
 use axum::{extract::FromRef, middleware, routing::get, Router};
 use leptos::config::{get_configuration, LeptosOptions};
@@ -18,17 +19,13 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 use tower_sessions::{
     cookie::{Key, SameSite},
-    session_store::ExpiredDeletion,
     Expiry, SessionManagerLayer, SessionStore,
-};
-use tower_sessions_sqlx_store::{
-    sqlx::sqlite::{SqliteConnectOptions, SqlitePool},
-    SqliteStore,
 };
 
 use crate::app::{shell, App};
 use config::AppConfig;
 use oidc::OidcProvider;
+pub use store::{open_sqlite_store, AppSessionStore};
 use token_seal::TokenSealer;
 
 /// The session cookie's name: distinct from FusionAuth's own cookies, which share `localhost`
@@ -77,6 +74,7 @@ where
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), routes::reject_cross_site_posts))
         .layer(session_layer(store, &state.config))
+        .layer(middleware::from_fn(routes::explain_session_store_failures))
         .layer(middleware::from_fn(routes::security_headers))
         .layer(
             // Log the path only: the callback's query carries the authorization code.
@@ -102,28 +100,6 @@ fn session_layer<S: SessionStore + Clone>(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle))
         .with_signed(Key::derive_from(config.app_secret_key.as_bytes()))
-}
-
-/// Opens (and creates) the SQLite session database and its table.
-pub async fn open_sqlite_store(url: &str) -> Result<SqliteStore, String> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| format!("SESSION_DATABASE_URL is invalid: {e}"))?
-        .create_if_missing(true);
-    if let Some(parent) = Path::new(options.get_filename()).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-    }
-    let pool = SqlitePool::connect_with(options)
-        .await
-        .map_err(|e| format!("cannot open the session database {url}: {e}"))?;
-    let store = SqliteStore::new(pool);
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("cannot create the session table: {e}"))?;
-    Ok(store)
 }
 
 /// Leptos settings: cargo-leptos passes them as `LEPTOS_*` variables; a binary started on its
@@ -152,15 +128,11 @@ pub async fn run() -> ExitCode {
         Ok(options) => options,
         Err(e) => return fail(e),
     };
-    let store = match open_sqlite_store(&config.session_database_url).await {
+    let store = match AppSessionStore::open(&config.session_database_url).await {
         Ok(store) => store,
         Err(e) => return fail(e),
     };
-    let cleanup = tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(Duration::from_secs(60)),
-    );
+    let cleanup = store.spawn_expiry_cleanup();
     let address = leptos_options.site_addr;
     let public_url = config.app_url.clone();
     let state = match AppState::new(config, leptos_options) {
@@ -175,7 +147,9 @@ pub async fn run() -> ExitCode {
     let served = axum::serve(listener, router(state, store))
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    cleanup.abort();
+    if let Some(cleanup) = cleanup {
+        cleanup.abort();
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server error: {e}")),

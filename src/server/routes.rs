@@ -123,6 +123,35 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// `tower-sessions` answers a bare 500 when it cannot save a session. Say what happened instead,
+/// with a 503: the session store is down, and the request can be retried.
+pub async fn explain_session_store_failures(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let bare_500 = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !bare_500 {
+        return response;
+    }
+    let failure = AuthFailure::SessionUnavailable;
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Session store unavailable</title></head><body><main>\
+         <h1>Session store unavailable</h1><p>{}</p><p><a href=\"/\">Back to the home page</a></p>\
+         </main></body></html>",
+        failure.message()
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::RETRY_AFTER, "5"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
 fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
