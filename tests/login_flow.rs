@@ -114,6 +114,11 @@ async fn full_login_shows_the_profile_and_never_the_tokens() {
     let callback = browser.log_in(&provider, "/?section=claims").await;
     assert_eq!(callback.status, 303, "{}", callback.body);
     assert_eq!(callback.location.as_deref(), Some("/?section=claims"));
+    let timing = callback.headers["server-timing"].to_str().unwrap();
+    assert!(
+        timing.starts_with("app;dur=") && timing.contains("idp;dur="),
+        "{timing}"
+    );
 
     let profile = browser.get("/?section=claims").await;
     assert_eq!(profile.status, 200);

@@ -131,13 +131,19 @@ async fn begin(
     Ok(url.into())
 }
 
-/// `/callback`: validate the response, exchange the code, sign the user in. Returns the path to
-/// go to next, or why the login was rejected (already logged).
+/// A login that went through: where to go next, and how long the provider took.
+pub struct CompletedLogin {
+    pub return_to: String,
+    pub provider_time: std::time::Duration,
+}
+
+/// `/callback`: validate the response, exchange the code, sign the user in. Returns where to go
+/// next, or why the login was rejected (already logged).
 pub async fn complete(
     app: &AppState,
     session: &Session,
     params: CallbackParams,
-) -> Result<String, AuthFailure> {
+) -> Result<CompletedLogin, AuthFailure> {
     let now = unix_now();
     if let Some(error) = params.error.as_deref() {
         tracing::warn!(
@@ -193,6 +199,7 @@ pub async fn complete(
             tracing::warn!(reason = %e, "callback rejected");
             e.failure()
         })?;
+    let provider_time = login.provider_time;
     let user = SignedInUser::new(
         login.subject,
         login.email,
@@ -208,7 +215,10 @@ pub async fn complete(
     auth.user = Some(user);
     auth.store(session).await.map_err(session_unavailable)?;
     tracing::info!(%subject, "login succeeded");
-    Ok(pending.return_to)
+    Ok(CompletedLogin {
+        return_to: pending.return_to,
+        provider_time,
+    })
 }
 
 /// Logout: forget the session here, then end FusionAuth's SSO session.

@@ -97,6 +97,16 @@ pub struct VerifiedLogin {
     /// Verified ID token claims merged with userinfo.
     pub claims: Map<String, Value>,
     pub tokens: TokenSet,
+    /// How long the login waited for the provider (token, userinfo, JWKS requests).
+    pub provider_time: Duration,
+}
+
+/// Awaits `future`, adding the time it took to `spent`.
+async fn timed<T>(spent: &mut Duration, future: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let output = future.await;
+    *spent += started.elapsed();
+    output
 }
 
 /// What discovery yields, ready to use.
@@ -213,8 +223,11 @@ impl OidcProvider {
         pending: &PendingLogin,
         now: i64,
     ) -> Result<VerifiedLogin, OidcError> {
-        let discovery = self.discovery(None).await?;
-        let token_response = self.exchange_code(&discovery, code, pending).await?;
+        // Time spent waiting for the provider, so the app's own share can be reported.
+        let mut waited = Duration::ZERO;
+        let discovery = timed(&mut waited, self.discovery(None)).await?;
+        let token_response =
+            timed(&mut waited, self.exchange_code(&discovery, code, pending)).await?;
         let id_token = token_response.id_token().ok_or_else(|| {
             OidcError::InvalidIdToken("the token response has no id_token".into())
         })?;
@@ -226,7 +239,7 @@ impl OidcProvider {
                 SignatureVerificationError::NoMatchingKey,
             )) => {
                 // FusionAuth rotated its signing key: fetch the new JWKS once and try again.
-                let refreshed = self.refresh_after_unknown_key().await?;
+                let refreshed = timed(&mut waited, self.refresh_after_unknown_key()).await?;
                 verify_id_token(&refreshed.client, id_token, &nonce, access_token)
             }
             other => other,
@@ -234,7 +247,12 @@ impl OidcProvider {
         .map_err(|e| OidcError::InvalidIdToken(describe_claims_error(&e)))?;
 
         let mut all_claims = id_token_payload(id_token)?;
-        if let Some(userinfo) = self.userinfo(&discovery, access_token, &claims).await? {
+        if let Some(userinfo) = timed(
+            &mut waited,
+            self.userinfo(&discovery, access_token, &claims),
+        )
+        .await?
+        {
             for (name, value) in userinfo {
                 if !value.is_null() {
                     all_claims.insert(name, value);
@@ -261,6 +279,7 @@ impl OidcProvider {
             email,
             claims: all_claims,
             tokens,
+            provider_time: waited,
         })
     }
 

@@ -10,6 +10,8 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use std::time::{Duration, Instant};
+
 use tower_sessions::Session;
 
 use super::{
@@ -21,17 +23,37 @@ use crate::auth::AuthFailure;
 /// A real callback query is a few hundred bytes; anything far larger is refused unparsed.
 const MAX_CALLBACK_QUERY_BYTES: usize = 4096;
 
-/// `GET /callback`: FusionAuth's redirect back after login.
+/// `GET /callback`: FusionAuth's redirect back after login. A successful login carries a
+/// `Server-Timing` header: total time, the identity provider's share, and the app's own.
 pub async fn callback(State(app): State<AppState>, session: Session, uri: Uri) -> Response {
+    let started = Instant::now();
     let outcome = match parse_callback(&uri) {
         Ok(params) => flows::complete(&app, &session, params).await,
         Err(failure) => Err(failure),
     };
-    let target = match outcome {
-        Ok(return_to) => return_to,
-        Err(failure) => failure.page_path(),
-    };
-    no_store(Redirect::to(&target).into_response())
+    match outcome {
+        Ok(login) => {
+            let mut response = no_store(Redirect::to(&login.return_to).into_response());
+            let timing = server_timing(started.elapsed(), login.provider_time);
+            if let Ok(value) = HeaderValue::from_str(&timing) {
+                response.headers_mut().insert("server-timing", value);
+            }
+            response
+        }
+        Err(failure) => no_store(Redirect::to(&failure.page_path()).into_response()),
+    }
+}
+
+/// `app;dur=…, idp;dur=…, total;dur=…` in milliseconds.
+fn server_timing(total: Duration, provider: Duration) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let app = total.saturating_sub(provider);
+    format!(
+        "app;dur={:.3}, idp;dur={:.3}, total;dur={:.3}",
+        ms(app),
+        ms(provider),
+        ms(total)
+    )
 }
 
 fn parse_callback(uri: &Uri) -> Result<CallbackParams, AuthFailure> {
@@ -204,6 +226,12 @@ mod tests {
             &app
         ));
         assert!(is_same_origin(&HeaderMap::new(), &app));
+    }
+
+    #[test]
+    fn server_timing_splits_app_and_provider_time() {
+        let header = server_timing(Duration::from_micros(12_500), Duration::from_micros(10_000));
+        assert_eq!(header, "app;dur=2.500, idp;dur=10.000, total;dur=12.500");
     }
 
     #[test]

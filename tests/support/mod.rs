@@ -54,6 +54,36 @@ pub struct Tamper {
     pub kid: Option<String>,
     /// Compute at_hash over another access token.
     pub at_hash_of: Option<String>,
+    /// An unsigned token: `"alg": "none"` and an empty signature.
+    pub alg_none: bool,
+    /// Algorithm confusion: HS256 with the provider's RSA public key (PEM) as the HMAC secret.
+    pub hs256_with_public_key: bool,
+}
+
+pub const KEY_1_PUBLIC_PEM: &str = include_str!("../fixtures/test-signing-key-1.pub.pem");
+
+/// A compact JWS with the given header and claims, signed by `sign` (or unsigned).
+fn handmade_jwt(
+    header: serde_json::Value,
+    claims: &CoreIdTokenClaims,
+    sign: Option<&[u8]>,
+) -> String {
+    let encode = |value: &[u8]| URL_SAFE_NO_PAD.encode(value);
+    let signing_input = format!(
+        "{}.{}",
+        encode(&serde_json::to_vec(&header).unwrap()),
+        encode(&serde_json::to_vec(claims).unwrap())
+    );
+    let signature = match sign {
+        Some(secret) => {
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret).unwrap();
+            mac.update(signing_input.as_bytes());
+            encode(&mac.finalize().into_bytes())
+        }
+        None => String::new(),
+    };
+    format!("{signing_input}.{signature}")
 }
 
 struct Grant {
@@ -355,6 +385,13 @@ fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str)
     claims = claims.set_auth_time(Some(now));
     let (kid, pem) = state.keys.last().unwrap();
     let kid = tamper.kid.clone().unwrap_or_else(|| kid.clone());
+    if tamper.alg_none {
+        return handmade_jwt(json!({ "alg": "none", "kid": kid }), &claims, None);
+    }
+    if tamper.hs256_with_public_key {
+        let header = json!({ "alg": "HS256", "typ": "JWT", "kid": kid });
+        return handmade_jwt(header, &claims, Some(KEY_1_PUBLIC_PEM.as_bytes()));
+    }
     let key = signing_key(&kid, tamper.foreign_key.unwrap_or(pem));
     let hashed = AccessToken::new(
         tamper
@@ -396,6 +433,44 @@ async fn userinfo(headers: HeaderMap) -> Response {
     .into_response()
 }
 
+/// Every log line of this test binary, captured so tests can check that a rejection was logged
+/// with its reason.
+static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn capture_logs() {
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogWriter(buffer.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        buffer
+    });
+}
+
+/// Whether a WARN line containing `text` was logged (by any test of this binary).
+pub fn warned(text: &str) -> bool {
+    let logs = LOGS.get().expect("capture_logs() first").lock().unwrap();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .any(|line| line.contains("WARN") && line.contains(text))
+}
+
 pub async fn free_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap()
@@ -413,6 +488,28 @@ impl TestApp {
 
     pub async fn start_with(issuer: &str, extra: &[(&str, &str)]) -> Self {
         Self::start_with_store(issuer, extra, tower_sessions::MemoryStore::default()).await
+    }
+
+    /// The app's router alone (for `oneshot` requests without a listener).
+    pub fn router(issuer: &str) -> axum::Router {
+        let vars: HashMap<&str, &str> = [
+            ("CLIENT_ID", CLIENT_ID),
+            ("CLIENT_SECRET", CLIENT_SECRET),
+            ("ISSUER", issuer),
+            ("APP_SECRET_KEY", "test-secret-key-0123456789abcdef0123"),
+        ]
+        .into_iter()
+        .collect();
+        let config =
+            AppConfig::from_lookup(|name| vars.get(name).map(|v| (*v).to_owned())).unwrap();
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("leptos-fusionauth")
+            .site_root("target/site")
+            .build();
+        router(
+            AppState::new(config, options).unwrap(),
+            tower_sessions::MemoryStore::default(),
+        )
     }
 
     pub async fn start_with_store<S: tower_sessions::SessionStore + Clone>(
@@ -534,6 +631,16 @@ impl Browser {
         let state = query_value(&authorize_url, "state");
         self.get(&format!("/callback?code={code}&state={state}"))
             .await
+    }
+
+    /// Another browser on the same app, with no cookies.
+    pub fn stranger(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            cookie: Arc::new(Mutex::new(None)),
+            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     pub fn http(&self) -> &reqwest::Client {

@@ -1,0 +1,223 @@
+# Shared by bench/run.sh and bench/load.sh (source it, do not run it).
+#
+# Starts what a measurement needs — the stand-in provider, the app's release binary, the ceiling
+# server — on loopback, waits until each answers, and stops every one of them on exit (normal
+# end, error or Ctrl-C): nothing is left running. Each process gets its own files under
+# $BENCH_WORK (a temporary directory removed on exit; set BENCH_KEEP_WORK=1 to keep it).
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+# Same default as .ci/run: cargo's artefacts outside the clone, shared with CI.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/leptos-fusionauth/target}"
+
+APP_BIN="${APP_BIN:-$CARGO_TARGET_DIR/release/leptos-fusionauth}"
+CEILING_BIN="${CEILING_BIN:-$CARGO_TARGET_DIR/release/bench-ceiling}"
+# cargo-leptos writes the site (wasm, JS, CSS) to target/site in the repository, whatever
+# CARGO_TARGET_DIR is.
+SITE_ROOT="${SITE_ROOT:-$REPO_ROOT/target/site}"
+
+# Public URLs (the app checks Origin against APP_URL; cookies are per host name, as in a browser)
+# and the loopback addresses the servers listen on.
+APP_URL="http://localhost:5001"
+APP_LOOPBACK="http://127.0.0.1:5001"
+ISSUER="http://localhost:9011"
+PROVIDER_CONTROL="http://127.0.0.1:9012"
+CEILING_PORT=5101
+CEILING_URL="http://127.0.0.1:$CEILING_PORT"
+SESSION_COOKIE=leptos_fusionauth_session
+
+# Raw results of each part (JSON, wrk output); bench/report.mjs turns them into RESULTS.md.
+OUT_DIR="${OUT_DIR:-$BENCH_DIR/out}"
+mkdir -p "$OUT_DIR"
+
+# CPU pinning for the throughput and load measurements (BENCH_PIN=0 turns it off): with
+# PIN_SERVERS=1, start_app and start_ceiling run the server on the last CPU, and wrk runs on the
+# others, so the client never takes the server's CPU and every server gets the same one.
+NPROC=$(nproc)
+SERVER_PIN=()
+CLIENT_PIN=()
+CLIENT_THREADS=$(((NPROC + 1) / 2))
+SERVER_CPUS="all"
+CLIENT_CPUS="all"
+if [[ "${BENCH_PIN:-1}" == 1 ]] && ((NPROC >= 2)) && command -v taskset >/dev/null; then
+  SERVER_CPUS=$((NPROC - 1))
+  CLIENT_CPUS="0-$((NPROC - 2))"
+  [[ $NPROC == 2 ]] && CLIENT_CPUS=0
+  SERVER_PIN=(taskset -c "$SERVER_CPUS")
+  CLIENT_PIN=(taskset -c "$CLIENT_CPUS")
+  CLIENT_THREADS=$((NPROC - 1))
+fi
+PIN_SERVERS=0
+
+BENCH_WORK="$(mktemp -d "${TMPDIR:-/tmp}/leptos-fusionauth-bench.XXXXXX")"
+BENCH_PIDS=()
+APP_PID=""
+PROVIDER_PID=""
+CEILING_PID=""
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Stops one process we started (TERM, then KILL after 5 s) and waits for it.
+stop_pid() {
+  local pid="$1"
+  [[ -n "$pid" ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
+  BENCH_PIDS=()
+  if [[ -n "${BENCH_KEEP_WORK:-}" ]]; then
+    echo "kept $BENCH_WORK" >&2
+  else
+    rm -rf "$BENCH_WORK"
+  fi
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+forget_pid() {
+  local pid="$1" kept=() p
+  for p in "${BENCH_PIDS[@]}"; do [[ "$p" == "$pid" ]] || kept+=("$p"); done
+  BENCH_PIDS=("${kept[@]}")
+}
+
+# wait_http URL [SECONDS] [PID]: until URL answers 2xx; fails early when PID has exited.
+wait_http() {
+  local url="$1" timeout="${2:-60}" pid="${3:-}" i
+  for ((i = 0; i < timeout * 10; i++)); do
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Refuse to measure a server someone else left running on our ports.
+ensure_port_free() {
+  local port="$1" what="$2"
+  if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    die "port $port ($what) is already in use: stop whatever listens there first (ss -ltnp 'sport = :$port')"
+  fi
+}
+
+# Reads VmRSS of PID, in kB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+start_provider() {
+  ensure_port_free 9011 "stand-in provider"
+  ensure_port_free 9012 "stand-in provider control"
+  [[ -d "$REPO_ROOT/end2end/node_modules/oidc-provider" ]] ||
+    die "end2end/node_modules is missing: run scripts/setup-toolchain.sh (or npm ci in end2end/)"
+  say "starting the stand-in provider ($ISSUER)"
+  (cd "$REPO_ROOT/end2end" && PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
+    >"$BENCH_WORK/provider.log" 2>&1 &
+  PROVIDER_PID=$!
+  BENCH_PIDS+=("$PROVIDER_PID")
+  wait_http "$ISSUER/.well-known/openid-configuration" 60 "$PROVIDER_PID" || {
+    cat "$BENCH_WORK/provider.log" >&2
+    die "the stand-in provider did not start"
+  }
+}
+
+stop_provider() {
+  stop_pid "$PROVIDER_PID"
+  forget_pid "$PROVIDER_PID"
+  PROVIDER_PID=""
+}
+
+# start_app [NAME=VALUE...]: the release binary with the Playwright suite's environment, a fresh
+# SQLite session database, discovery cached for 5 min and logs at `warn` (no per-request or
+# per-login log line during a measurement). Extra arguments override the environment.
+start_app() {
+  [[ -x "$APP_BIN" ]] || die "$APP_BIN is missing: run bench/run.sh build first"
+  [[ -f "$SITE_ROOT/pkg/leptos-fusionauth.wasm" ]] || die "$SITE_ROOT/pkg has no wasm: run bench/run.sh build first"
+  ensure_port_free 5001 "app"
+  APP_DB_DIR="$BENCH_WORK/app-$(date +%s%N)"
+  mkdir -p "$APP_DB_DIR"
+  APP_DB="$APP_DB_DIR/sessions.sqlite"
+  say "starting the app ($APP_URL, sessions in $APP_DB)"
+  local prefix=()
+  [[ "$PIN_SERVERS" == 1 ]] && prefix=("${SERVER_PIN[@]}")
+  (
+    cd "$REPO_ROOT"
+    exec "${prefix[@]}" env \
+      CLIENT_ID=e9fdb985-9173-4e01-9d73-ac2d60d1dc8e \
+      CLIENT_SECRET=change-this-in-production-to-be-a-real-secret \
+      ISSUER="$ISSUER" \
+      APP_SECRET_KEY=bench-only-secret-key-bench-only-secret-key-0123456789 \
+      APP_URL="$APP_URL" \
+      OIDC_DISCOVERY_TTL_SECS=300 \
+      SESSION_DATABASE_URL="sqlite://$APP_DB?mode=rwc" \
+      RUST_LOG=warn \
+      LEPTOS_SITE_ROOT="$SITE_ROOT" \
+      "$@" \
+      "$APP_BIN"
+  ) >"$APP_DB_DIR/app.log" 2>&1 &
+  APP_PID=$!
+  BENCH_PIDS+=("$APP_PID")
+  wait_http "$APP_LOOPBACK/healthz" 60 "$APP_PID" || {
+    cat "$APP_DB_DIR/app.log" >&2
+    die "the app did not start"
+  }
+}
+
+stop_app() {
+  stop_pid "$APP_PID"
+  forget_pid "$APP_PID"
+  APP_PID=""
+}
+
+# start_ceiling [HTML_FILE]: the bare axum server of bench/ceiling on 127.0.0.1:5101.
+start_ceiling() {
+  [[ -x "$CEILING_BIN" ]] || die "$CEILING_BIN is missing: run bench/run.sh build first"
+  ensure_port_free "$CEILING_PORT" "ceiling"
+  say "starting the ceiling server ($CEILING_URL)"
+  local prefix=()
+  [[ "$PIN_SERVERS" == 1 ]] && prefix=("${SERVER_PIN[@]}")
+  "${prefix[@]}" "$CEILING_BIN" "$@" >"$BENCH_WORK/ceiling.log" 2>&1 &
+  CEILING_PID=$!
+  BENCH_PIDS+=("$CEILING_PID")
+  wait_http "$CEILING_URL/" 30 "$CEILING_PID" || {
+    cat "$BENCH_WORK/ceiling.log" >&2
+    die "the ceiling server did not start"
+  }
+}
+
+stop_ceiling() {
+  stop_pid "$CEILING_PID"
+  forget_pid "$CEILING_PID"
+  CEILING_PID=""
+}
+
+# Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.
+login_cookie() {
+  node "$BENCH_DIR/login-client.mjs" cookie
+}
+
+# Checks that COOKIE gets the signed-in profile page (not the guest page).
+assert_profile() {
+  local cookie="$1" body
+  body=$(curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$APP_LOOPBACK/") || die "GET / with the session cookie failed"
+  grep -q 'You are logged in as' <<<"$body" || die "the session cookie does not give the profile page"
+}
+
+ensure_node_modules() {
+  [[ -d "$REPO_ROOT/end2end/node_modules/playwright-core" ]] ||
+    (cd "$REPO_ROOT/end2end" && npm ci --no-fund --no-audit)
+}

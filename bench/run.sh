@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Benchmarks and budgets: builds the release app and the ceiling server, measures, and writes
+# bench/RESULTS.md and bench/throughput.png. Everything runs on loopback; every server it starts
+# is stopped when it ends.
+#
+# Usage: bench/run.sh [PART...]        (no part: all of them, in this order)
+#   build       toolchain (scripts/setup-toolchain.sh --browser), cargo leptos build --release,
+#               the ceiling server (bench/ceiling)
+#   bundle      wasm + JS in target/site/pkg, raw and gzip -9 (bench/check-bundle-size.sh)
+#   throughput  wrk on the guest page, the signed-in profile page and the ceiling
+#   login       HTTP-level logins against the stand-in provider, with the app's Server-Timing
+#   tti         time to interactive of the guest page in Chromium, fresh context per load
+#   memory      server RSS idle, then with SESSIONS live sessions in the SQLite store
+#   devloop     `cargo leptos build` (dev) after touching src/pages/home.rs, warm
+#   report      RESULTS.md + throughput.png from the raw results in bench/out/ (every part
+#               ends with it, so a part run alone updates its rows and keeps the others)
+#
+# Settings (environment): WRK_DURATION (10 s), WRK_RUNS (3), WRK_CONNECTIONS (16),
+# BENCH_PIN (1: server on the last CPU, wrk on the others; 0: no pinning), LOGINS (50),
+# TTI_LOADS (20), SESSIONS (10000), DEVLOOP_RUNS (3), BENCH_PROVISIONAL (1: mark the figures
+# provisional), CARGO_TARGET_DIR (/var/cache/leptos-fusionauth/target, as .ci/run).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+# The command as given, with the settings that were overridden.
+INVOCATION="bench/run.sh $*"
+for var in WRK_DURATION WRK_RUNS WRK_CONNECTIONS BENCH_PIN LOGINS TTI_LOADS SESSIONS DEVLOOP_RUNS BENCH_PROVISIONAL; do
+  if [[ -n "${!var:-}" ]]; then INVOCATION="$var=${!var} $INVOCATION"; fi
+done
+
+WRK_DURATION="${WRK_DURATION:-10}"
+WRK_RUNS="${WRK_RUNS:-3}"
+WRK_CONNECTIONS="${WRK_CONNECTIONS:-16}"
+LOGINS="${LOGINS:-50}"
+TTI_LOADS="${TTI_LOADS:-20}"
+SESSIONS="${SESSIONS:-10000}"
+DEVLOOP_RUNS="${DEVLOOP_RUNS:-3}"
+
+ALL_PARTS=(build bundle throughput login tti memory devloop)
+
+# write_meta PART COMMAND: when, at which commit, with which command a part was measured.
+write_meta() {
+  local part="$1" command="$2" commit
+  commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit+dirty"; fi
+  node -e '
+    const [file, part, command, invocation, commit, provisional] = process.argv.slice(1);
+    require("fs").writeFileSync(file, JSON.stringify({
+      part, command, invocation, commit, provisional: provisional === "1",
+      date: new Date().toISOString(),
+    }, null, 2) + "\n");
+  ' "$OUT_DIR/$part.meta.json" "$part" "$command" "$INVOCATION" "$commit" "${BENCH_PROVISIONAL:-0}"
+}
+
+# write_json FILE JS-EXPRESSION [ARGS...]: the expression sees `a` (the arguments).
+write_json() {
+  local file="$1" expr="$2"
+  shift 2
+  node -e "const a = process.argv.slice(1); require('fs').writeFileSync('$file', JSON.stringify($expr, null, 2) + '\n');" -- "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+part_build() {
+  say "toolchain (idempotent)"
+  "$REPO_ROOT/scripts/setup-toolchain.sh" --browser
+  command -v wrk >/dev/null || apt_install wrk
+  say "cargo leptos build --release"
+  cargo leptos build --release
+  say "ceiling server (bench/ceiling)"
+  # Start from the app's lock file: same axum, hyper and tokio versions as the app.
+  [[ -f "$BENCH_DIR/ceiling/Cargo.lock" ]] || cp "$REPO_ROOT/Cargo.lock" "$BENCH_DIR/ceiling/Cargo.lock"
+  cargo build --release --manifest-path "$BENCH_DIR/ceiling/Cargo.toml"
+}
+
+apt_install() {
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  say "installing $* (Debian packages)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+part_bundle() {
+  say "bundle size"
+  local rc=0
+  "$BENCH_DIR/check-bundle-size.sh" --json "$OUT_DIR/bundle.json" || rc=$?
+  ((rc <= 1)) || die "bundle measurement failed"
+  write_meta bundle "bench/check-bundle-size.sh (gzip -9 of target/site/pkg/*.wasm, *.js)"
+}
+
+wrk_cmd() {
+  # wrk_cmd DURATION URL [wrk options...]
+  local duration="$1" url="$2"
+  shift 2
+  "${CLIENT_PIN[@]}" wrk -t"$CLIENT_THREADS" -c"$WRK_CONNECTIONS" -d"${duration}s" --timeout 2s --latency "$@" "$url"
+}
+
+part_throughput() {
+  command -v wrk >/dev/null || die "wrk is missing: apt-get install -y wrk (or bench/run.sh build)"
+  PIN_SERVERS=1
+  start_provider
+  start_app
+  curl -fsS "$APP_LOOPBACK/" >"$OUT_DIR/guest.html"
+  grep -q 'Hello Guest' "$OUT_DIR/guest.html" || die "GET / is not the guest page"
+  local cookie
+  cookie=$(login_cookie) || die "login over HTTP failed"
+  assert_profile "$cookie"
+  curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$APP_LOOPBACK/" >"$OUT_DIR/profile.html"
+  # The profile page needs no provider (no token refresh within the token's hour).
+  stop_provider
+
+  local have_ceiling=1
+  if [[ -x "$CEILING_BIN" ]]; then
+    start_ceiling "$OUT_DIR/guest.html"
+  else
+    warn "$CEILING_BIN is missing (bench/run.sh build): no ceiling, no ratios"
+    have_ceiling=0
+  fi
+
+  rm -rf "$OUT_DIR/wrk"
+  mkdir -p "$OUT_DIR/wrk"
+  local targets=(guest profile) target url i
+  ((have_ceiling)) && targets=(ceiling guest profile)
+  declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/")
+  wrk_for() {
+    local target="$1" duration="$2"
+    if [[ "$target" == profile ]]; then
+      wrk_cmd "$duration" "${urls[$target]}" -H "Cookie: $SESSION_COOKIE=$cookie"
+    else
+      wrk_cmd "$duration" "${urls[$target]}"
+    fi
+  }
+  for target in "${targets[@]}"; do
+    say "warm-up: $target (2 s)"
+    wrk_for "$target" 2 >/dev/null
+  done
+  # Interleaved runs: a slow phase of the machine hits every target alike.
+  for ((i = 1; i <= WRK_RUNS; i++)); do
+    for target in "${targets[@]}"; do
+      say "wrk $target, run $i/$WRK_RUNS (${WRK_DURATION} s)"
+      wrk_for "$target" "$WRK_DURATION" | tee "$OUT_DIR/wrk/$target-$i.txt" | grep -E 'Requests/sec|^ +(50|99)%' >&2
+    done
+  done
+  assert_profile "$cookie" # the session survived the runs
+
+  local pin_note="no CPU pinning"
+  [[ ${#SERVER_PIN[@]} -gt 0 ]] && pin_note="server pinned to CPU $SERVER_CPUS, wrk to CPU $CLIENT_CPUS (taskset)"
+  write_json "$OUT_DIR/throughput.json" \
+    '{ duration: +a[0], runs: +a[1], threads: +a[2], connections: +a[3], pinning: a[4],
+       bytes: { guest: +a[5], profile: +a[6], ceiling: a[7] === "1" ? +a[5] : null } }' \
+    "$WRK_DURATION" "$WRK_RUNS" "$CLIENT_THREADS" "$WRK_CONNECTIONS" "$pin_note" \
+    "$(stat -c %s "$OUT_DIR/guest.html")" "$(stat -c %s "$OUT_DIR/profile.html")" "$have_ceiling"
+  write_meta throughput "${CLIENT_PIN[*]} wrk -t$CLIENT_THREADS -c$WRK_CONNECTIONS -d${WRK_DURATION}s --timeout 2s --latency [-H 'Cookie: $SESSION_COOKIE=…'] URL (after a 2 s warm-up; $WRK_RUNS interleaved runs; $pin_note)"
+  stop_ceiling
+  stop_app
+  PIN_SERVERS=0
+}
+
+part_login() {
+  start_provider
+  start_app
+  say "$LOGINS logins over HTTP (after 1 warm-up login)"
+  node "$BENCH_DIR/login-client.mjs" bench "$LOGINS" "$OUT_DIR/login.json"
+  write_meta login "node bench/login-client.mjs bench $LOGINS (sequential, fresh cookie jar per login; app with OIDC_DISCOVERY_TTL_SECS=300)"
+  stop_app
+  stop_provider
+}
+
+part_tti() {
+  ensure_node_modules
+  start_app
+  say "time to interactive: $TTI_LOADS loads in fresh browser contexts"
+  node "$BENCH_DIR/tti.mjs" "$TTI_LOADS" "$OUT_DIR/tti.json"
+  write_meta tti "node bench/tti.mjs $TTI_LOADS (Chromium headless, fresh context per load, after 1 warm-up load)"
+  stop_app
+}
+
+part_memory() {
+  start_provider
+  start_app
+  sleep 2
+  local idle idle_hwm after hwm rows created
+  idle=$(rss_kb "$APP_PID")
+  idle_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$APP_PID/status")
+  say "RSS idle: ${idle} kB; creating $SESSIONS sessions (POST /api/login)"
+  local result
+  result=$(node "$BENCH_DIR/login-client.mjs" sessions "$SESSIONS" 16) || die "creating sessions failed: $result"
+  sleep 2
+  after=$(rss_kb "$APP_PID")
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$APP_PID/status")
+  rows=null
+  if command -v sqlite3 >/dev/null; then
+    rows=$(sqlite3 "file:$APP_DB?mode=ro" 'select count(*) from tower_sessions' 2>/dev/null || echo null)
+  fi
+  say "RSS with $SESSIONS sessions: ${after} kB (peak ${hwm} kB; rows in the store: $rows)"
+  write_json "$OUT_DIR/memory.json" \
+    '{ idleKb: +a[0], idlePeakKb: +a[1], sessions: +a[2], afterKb: +a[3], peakKb: +a[4],
+       storeRows: a[5] === "null" ? null : +a[5], creation: JSON.parse(a[6]) }' \
+    "$idle" "$idle_hwm" "$SESSIONS" "$after" "$hwm" "$rows" "$result"
+  write_meta memory "VmRSS of the app 2 s after start (fresh SQLite store), then 2 s after node bench/login-client.mjs sessions $SESSIONS 16 (each POST /api/login stores a new session with a pending login)"
+  stop_app
+  stop_provider
+}
+
+part_devloop() {
+  command -v cargo >/dev/null || die "cargo is missing"
+  # A separate site root: the dev bundle must not replace the release one in target/site.
+  local site="$REPO_ROOT/target/bench-dev-site" times=() start end i
+  say "dev build, warm-up (not measured)"
+  LEPTOS_SITE_ROOT="$site" cargo leptos build >/dev/null 2>&1 || LEPTOS_SITE_ROOT="$site" cargo leptos build
+  for ((i = 1; i <= DEVLOOP_RUNS; i++)); do
+    touch "$REPO_ROOT/src/pages/home.rs"
+    start=$(date +%s.%N)
+    LEPTOS_SITE_ROOT="$site" cargo leptos build >/dev/null 2>&1
+    end=$(date +%s.%N)
+    times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')")
+    say "dev build $i/$DEVLOOP_RUNS: ${times[-1]} s"
+  done
+  write_json "$OUT_DIR/devloop.json" '{ seconds: a.map(Number) }' "${times[@]}"
+  write_meta devloop "touch src/pages/home.rs && cargo leptos build (dev; LEPTOS_SITE_ROOT=target/bench-dev-site), after 1 warm-up build"
+}
+
+part_report() {
+  say "RESULTS.md"
+  node "$BENCH_DIR/report.mjs" results "$OUT_DIR" "$BENCH_DIR/RESULTS.md" "$OUT_DIR/throughput.dat"
+  if ! command -v gnuplot >/dev/null; then apt_install gnuplot-nox || warn "gnuplot could not be installed: no chart"; fi
+  if [[ -s "$OUT_DIR/throughput.dat" ]] && command -v gnuplot >/dev/null; then
+    gnuplot -e "datafile='$OUT_DIR/throughput.dat'; outfile='$BENCH_DIR/throughput.png'" "$BENCH_DIR/throughput.gp"
+    say "wrote bench/RESULTS.md and bench/throughput.png"
+  else
+    say "wrote bench/RESULTS.md (no throughput data: no chart)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+
+parts=("$@")
+((${#parts[@]})) || parts=("${ALL_PARTS[@]}")
+for part in "${parts[@]}"; do
+  case "$part" in
+    build | bundle | throughput | login | tti | memory | devloop | report) ;;
+    *) die "unknown part '$part' (build bundle throughput login tti memory devloop report)" ;;
+  esac
+done
+for part in "${parts[@]}"; do
+  "part_$part"
+done
+[[ " ${parts[*]} " == *" report "* ]] || part_report

@@ -1,0 +1,336 @@
+//! An attacker's view of the login: each forged, replayed or malformed input ends on a 4xx page
+//! (or the guest page), never a 5xx or a panic, and leaves a WARN log line with the reason.
+//! (More rejections — wrong iss/aud, expiry, nonce, at_hash, forged kid — are in login_flow.rs.)
+
+mod support;
+
+use support::{query_value, Browser, MockProvider, Page, Tamper, TestApp};
+
+async fn setup() -> (TestApp, MockProvider, Browser) {
+    support::capture_logs();
+    let provider = MockProvider::start().await;
+    let app = TestApp::start(&provider.issuer).await;
+    let browser = app.browser();
+    (app, provider, browser)
+}
+
+/// The callback redirected to the error page for `reason`, which answers with a 4xx, and the
+/// log has a WARN line containing `logged`.
+async fn assert_rejected(browser: &Browser, callback: &Page, reason: &str, logged: &str) {
+    assert_eq!(
+        callback.location.as_deref(),
+        Some(format!("/auth/error?reason={reason}").as_str()),
+        "status {} body {}",
+        callback.status,
+        callback.body
+    );
+    let page = browser.get(callback.location.as_deref().unwrap()).await;
+    assert!(
+        (400..500).contains(&page.status),
+        "{} for {reason}",
+        page.status
+    );
+    assert!(!browser.get("/").await.body.contains("You are logged in"));
+    assert!(
+        support::warned(logged),
+        "no WARN line containing {logged:?}"
+    );
+}
+
+async fn login_with(tamper: Tamper) -> (Browser, Page) {
+    let (_app, provider, browser) = setup().await;
+    provider.tamper(tamper);
+    let callback = browser.log_in(&provider, "/").await;
+    (browser, callback)
+}
+
+#[tokio::test]
+async fn unsigned_alg_none_id_token_is_rejected() {
+    let (browser, callback) = login_with(Tamper {
+        alg_none: true,
+        ..Tamper::default()
+    })
+    .await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "ID token rejected").await;
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_public_key_is_rejected() {
+    let tamper = Tamper {
+        hs256_with_public_key: true,
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "ID token rejected").await;
+}
+
+#[tokio::test]
+async fn nonce_mismatch_is_logged() {
+    let (browser, callback) = login_with(Tamper {
+        nonce: Some("x".into()),
+        ..Tamper::default()
+    })
+    .await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "Invalid nonce").await;
+}
+
+#[tokio::test]
+async fn wrong_audience_is_logged() {
+    let tamper = Tamper {
+        audience: Some("another-client".into()),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "Invalid audiences").await;
+}
+
+#[tokio::test]
+async fn wrong_issuer_is_logged() {
+    let tamper = Tamper {
+        issuer: Some("https://evil.example".into()),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "Invalid issuer").await;
+}
+
+#[tokio::test]
+async fn expired_token_is_logged() {
+    let tamper = Tamper {
+        expires_in: Some(-300),
+        issued_in: Some(-3900),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "Expired").await;
+}
+
+#[tokio::test]
+async fn token_from_the_future_is_logged() {
+    let tamper = Tamper {
+        issued_in: Some(600),
+        expires_in: Some(4200),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "in the future").await;
+}
+
+#[tokio::test]
+async fn at_hash_mismatch_is_logged() {
+    let tamper = Tamper {
+        at_hash_of: Some("another-access-token".into()),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(
+        &browser,
+        &callback,
+        "invalid_id_token",
+        "at_hash does not match",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_signature_is_logged() {
+    let tamper = Tamper {
+        foreign_key: Some(support::KEY_2),
+        ..Tamper::default()
+    };
+    let (browser, callback) = login_with(tamper).await;
+    assert_rejected(
+        &browser,
+        &callback,
+        "invalid_id_token",
+        "signature verification failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forged_kid_is_logged() {
+    let (browser, callback) = login_with(Tamper {
+        kid: Some("forged".into()),
+        ..Tamper::default()
+    })
+    .await;
+    assert_rejected(&browser, &callback, "invalid_id_token", "No matching key").await;
+}
+
+#[tokio::test]
+async fn missing_unknown_and_reused_states_are_rejected() {
+    let (_app, provider, browser) = setup().await;
+    let missing = browser.get("/callback?code=abc").await;
+    assert_rejected(&browser, &missing, "invalid_state", "no state parameter").await;
+
+    let unknown = browser.get("/callback?code=abc&state=made-up").await;
+    assert_rejected(&browser, &unknown, "invalid_state", "state is unknown").await;
+
+    let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
+    let url = started.provider_redirect(&provider);
+    let code = provider.authorize(&url);
+    let state = query_value(&url, "state");
+    assert_eq!(
+        browser
+            .get(&format!("/callback?code={code}&state={state}"))
+            .await
+            .status,
+        303
+    );
+    let reused = browser
+        .get(&format!("/callback?code={code}&state={state}"))
+        .await;
+    assert_eq!(
+        reused.location.as_deref(),
+        Some("/auth/error?reason=invalid_state")
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_authorization_code_is_rejected() {
+    let (_app, provider, browser) = setup().await;
+    // The first login uses the code.
+    let first = browser.post_form("/api/login", &[("return_to", "/")]).await;
+    let first_url = first.provider_redirect(&provider);
+    let code = provider.authorize(&first_url);
+    let state = query_value(&first_url, "state");
+    assert_eq!(
+        browser
+            .get(&format!("/callback?code={code}&state={state}"))
+            .await
+            .status,
+        303
+    );
+
+    // An attacker replays that code with a fresh, valid state of their own.
+    let attacker = browser.stranger();
+    let second = attacker
+        .post_form("/api/login", &[("return_to", "/")])
+        .await;
+    let fresh_state = query_value(&second.provider_redirect(&provider), "state");
+    let replay = attacker
+        .get(&format!("/callback?code={code}&state={fresh_state}"))
+        .await;
+    assert_rejected(&attacker, &replay, "code_rejected", "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn access_denied_is_a_403_page() {
+    let (_app, _provider, browser) = setup().await;
+    let denied = browser
+        .get("/callback?error=access_denied&error_description=nope&state=s")
+        .await;
+    assert_rejected(&browser, &denied, "access_denied", "returned an error").await;
+}
+
+#[tokio::test]
+async fn oversized_and_garbled_queries_are_rejected() {
+    let (_app, _provider, browser) = setup().await;
+    let huge = browser
+        .get(&format!("/callback?code=c&state={}", "a".repeat(20 * 1024)))
+        .await;
+    assert_rejected(
+        &browser,
+        &huge,
+        "malformed_callback",
+        "query string too long",
+    )
+    .await;
+
+    for garbage in [
+        "/callback?code=%FF%FE%FD&state=%C3%28",
+        "/callback?%%%%&&&==",
+        "/callback?code=a&code=b&state=s",
+        "/callback?state=%00%01&code=%E2%82",
+    ] {
+        let page = browser.get(garbage).await;
+        assert!(page.status < 500, "{garbage}: {}", page.status);
+        let location = page.location.unwrap_or_default();
+        assert!(
+            location.starts_with("/auth/error?reason="),
+            "{garbage}: {location}"
+        );
+        assert!(browser.get(&location).await.status < 500);
+    }
+}
+
+#[tokio::test]
+async fn tampered_and_oversized_cookies_fall_back_to_a_guest() {
+    let (_app, provider, browser) = setup().await;
+    browser.log_in(&provider, "/").await;
+    assert!(browser.get("/").await.body.contains("You are logged in"));
+
+    let genuine = browser.cookie.lock().unwrap().clone().unwrap();
+    let mut tampered = genuine.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    *browser.cookie.lock().unwrap() = Some(String::from_utf8(tampered).unwrap());
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Hello Guest"),
+        "a cookie with a bad signature is no session"
+    );
+
+    *browser.cookie.lock().unwrap() = Some(format!(
+        "leptos_fusionauth_session={}",
+        "A".repeat(8 * 1024)
+    ));
+    let page = browser.get("/").await;
+    assert!(page.status < 500, "{}", page.status);
+    assert!(page.body.contains("Hello Guest"));
+
+    *browser.cookie.lock().unwrap() = Some(format!(
+        "leptos_fusionauth_session={}",
+        "A".repeat(200 * 1024)
+    ));
+    let page = browser.get("/").await;
+    assert!(
+        page.status < 500,
+        "an oversized header is refused with a 4xx: {}",
+        page.status
+    );
+}
+
+#[tokio::test]
+async fn return_to_cannot_leave_the_origin_in_any_spelling() {
+    for attack in [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "/%2fevil.example",
+        "/%5Cevil.example",
+        "https:%2F%2Fevil.example",
+        "/\t/evil.example",
+        "\\/evil.example",
+    ] {
+        let (_app, provider, browser) = setup().await;
+        let callback = browser.log_in(&provider, attack).await;
+        assert_eq!(callback.location.as_deref(), Some("/"), "{attack:?}");
+    }
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused_and_logged() {
+    let (_app, _provider, browser) = setup().await;
+    for (endpoint, origin) in [
+        ("/api/login", "https://evil.example"),
+        ("/api/logout", "https://evil.example"),
+        ("/api/refresh", "null"),
+    ] {
+        let request = browser
+            .http()
+            .post(format!("{}{endpoint}", browser.base()))
+            .header("origin", origin)
+            .form(&[("return_to", "/")]);
+        assert_eq!(browser.send(request).await.status, 403, "{endpoint}");
+    }
+    let request = browser
+        .http()
+        .post(format!("{}/api/logout", browser.base()))
+        .header("sec-fetch-site", "cross-site");
+    assert_eq!(browser.send(request).await.status, 403);
+    assert!(support::warned("cross-site request refused"));
+}
