@@ -79,7 +79,7 @@ apt_install() {
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
   say "installing $* (Debian packages)"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
 }
 
 part_bundle() {

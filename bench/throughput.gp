@@ -15,4 +15,4 @@ set key top right
 set datafile separator "\t"
 plot datafile using 0:2:xtic(1) with boxes lc rgb "#4c78a8" title "measured", \
      datafile using ($0 - 0.32):($3 > 0 ? $3 : 1/0):(0.64):(0) with vectors nohead lw 3 lc rgb "#e45756" title "goal", \
-     datafile using 0:2:(sprintf("%.0f %%\n%.0f req/s", $2, $4)) with labels offset 0,1.6 notitle
+     datafile using 0:($2 > $3 ? $2 : $3):(sprintf("%.0f %%\n%.0f req/s", $2, $4)) with labels offset 0,1.6 notitle

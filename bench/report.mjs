@@ -1,0 +1,407 @@
+#!/usr/bin/env node
+// Renders the raw results of bench/run.sh (bench/out/) as bench/RESULTS.md, and bench/load.sh's
+// as bench/LOAD.md. The "## Notes" section of an existing file is kept as it is, and so are the
+// causes in bench/causes.json ({ "<row id>": "why the goal is missed" }, ids in the table).
+//
+//   node bench/report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat
+//   node bench/report.mjs load WRK_OUTPUT META.json LOAD.md
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseWrk, median } from './wrk.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+
+const readJson = (file) => {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+};
+const run = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+};
+
+const fmt = (x, digits = 1) => (x === null || x === undefined ? 'n/a' : Number(x).toFixed(digits));
+const int = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mib = (kb) => `${(kb / 1024).toFixed(1)} MiB`;
+const ms = (x) => (x === null || x === undefined ? 'n/a' : `${Number(x) < 10 ? fmt(x, 2) : fmt(x, 1)} ms`);
+
+function machine() {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo)?.[1];
+  return {
+    nproc: run('nproc', []) ?? String(os.cpus().length),
+    model: mhz ? `${model} (${Math.round(Number(mhz))} MHz)` : model,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    kernel: `${os.type()} ${os.release()}`,
+    rustc: run('rustc', ['--version']),
+    node: process.version,
+    wrk: run('sh', ['-c', 'wrk --version 2>&1 | head -n 1'])?.replace(/\s+Copyright.*/, ''),
+  };
+}
+
+function keptNotes(file, fallback) {
+  if (!fs.existsSync(file)) return fallback;
+  const text = fs.readFileSync(file, 'utf8');
+  const i = text.indexOf('\n## Notes\n');
+  return i < 0 ? fallback : text.slice(i + '\n## Notes\n'.length).replace(/^\s*\n/, '').replace(/\s+$/, '\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// RESULTS.md
+
+function throughputData(outDir) {
+  const meta = readJson(path.join(outDir, 'throughput.json'));
+  const dir = path.join(outDir, 'wrk');
+  if (!meta || !fs.existsSync(dir)) return null;
+  const pages = {};
+  for (const name of ['ceiling', 'guest', 'profile']) {
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => new RegExp(`^${name}-\\d+\\.txt$`).test(f))
+      .sort();
+    if (!files.length) continue;
+    const runs = files.map((f) => parseWrk(fs.readFileSync(path.join(dir, f), 'utf8')));
+    pages[name] = {
+      runs,
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      errors: runs.reduce(
+        (n, r) => n + r.errorStatus + r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout,
+        0,
+      ),
+    };
+  }
+  return { meta, pages };
+}
+
+function goalRow({ id, measure, result, goal, met, gap, cause }) {
+  return { id, measure, result, goal, met: met === null ? '—' : met ? '✅ met' : '❌ missed', gap: gap ?? '', cause: cause ?? '' };
+}
+
+function results(outDir, resultsFile, datFile) {
+  const causes = readJson(path.join(here, 'causes.json')) ?? {};
+  const metas = Object.fromEntries(
+    ['bundle', 'throughput', 'login', 'tti', 'memory', 'devloop'].map((p) => [p, readJson(path.join(outDir, `${p}.meta.json`))]),
+  );
+  const provisional = (part) => (metas[part]?.provisional ? ' *(provisional)*' : '');
+  const rows = [];
+  const causeFor = (id, auto) => [auto, causes[id]].filter(Boolean).join(' ');
+
+  // Bundle first: a dev bundle explains other misses.
+  const bundle = readJson(path.join(outDir, 'bundle.json'));
+  const wasm = bundle?.files.find((f) => f.file.endsWith('.wasm'));
+  const devBundle = wasm && wasm.raw > 1_500_000;
+  const devNote = devBundle ? 'target/site held a dev build (wasm not optimised) when this was measured.' : '';
+
+  // 1. Throughput
+  const tp = throughputData(outDir);
+  const dat = [];
+  if (tp) {
+    const { ceiling, guest, profile } = tp.pages;
+    const bytes = tp.meta.bytes;
+    if (ceiling) {
+      rows.push(goalRow({
+        id: 'ceiling',
+        measure: `Ceiling: bare axum handler, ${int(bytes.ceiling)} B page`,
+        result: `${int(ceiling.rps)} req/s; p50 ${ms(ceiling.p50)}, p99 ${ms(ceiling.p99)}${provisional('throughput')}`,
+        goal: 'reference',
+        met: null,
+      }));
+      dat.push(['ceiling (bare axum)', 100, 0, ceiling.rps]);
+    }
+    for (const [id, page, goal, label] of [
+      ['guest', guest, 50, 'Guest page `/`'],
+      ['profile', profile, 25, 'Profile page `/` (signed in, SQLite session)'],
+    ]) {
+      if (!page) continue;
+      const ratio = ceiling ? (100 * page.rps) / ceiling.rps : null;
+      rows.push(goalRow({
+        id,
+        measure: `${label}, ${int(bytes[id])} B`,
+        result: `${int(page.rps)} req/s = **${ratio === null ? 'n/a' : `${fmt(ratio)} %`}** of the ceiling; p50 ${ms(page.p50)}, p99 ${ms(page.p99)}${page.errors ? `; ${page.errors} errors` : ''}${provisional('throughput')}`,
+        goal: `≥ ${goal} % of the ceiling`,
+        met: ratio === null ? null : ratio >= goal,
+        gap: ratio === null ? 'no ceiling' : ratio >= goal ? `+${fmt(ratio - goal)} points` : `${fmt(goal - ratio)} points short`,
+        cause: causeFor(id, ''),
+      }));
+      if (ratio !== null) dat.push([id === 'guest' ? 'guest /' : 'profile / (signed in)', ratio, goal, page.rps]);
+    }
+  }
+
+  // 2. Login
+  const login = readJson(path.join(outDir, 'login.json'));
+  if (login) {
+    const t = login.timings.total;
+    rows.push(goalRow({
+      id: 'login-total',
+      measure: `Login round trip over HTTP (${login.logins} logins, stand-in provider)`,
+      result: `p50 ${ms(t.p50)}, p95 ${ms(t.p95)}${provisional('login')}`,
+      goal: '—',
+      met: null,
+      cause: causeFor('login-total', ''),
+    }));
+    const app = login.serverTiming?.app;
+    rows.push(goalRow({
+      id: 'login-app',
+      measure: 'Login: app-side share of `/callback` (`Server-Timing: app`)',
+      result: app
+        ? `p50 ${ms(app.p50)}, p95 ${ms(app.p95)} (provider ${ms(login.serverTiming.idp?.p50)}, total ${ms(login.serverTiming.total?.p50)} p50)${provisional('login')}`
+        : 'n/a',
+      goal: '≤ 2 ms p50',
+      met: app ? app.p50 <= 2 : null,
+      gap: app ? (app.p50 <= 2 ? `${ms(2 - app.p50)} to spare` : `${ms(app.p50 - 2)} over`) : '',
+      cause: causeFor('login-app', app ? '' : '/callback sent no `Server-Timing` header (an app build without it).'),
+    }));
+  }
+
+  // 3. Bundle
+  if (bundle) {
+    const js = bundle.files.filter((f) => f.file.endsWith('.js'));
+    const jsRaw = js.reduce((n, f) => n + f.raw, 0);
+    const jsGz = js.reduce((n, f) => n + f.gzip, 0);
+    const ok = bundle.totalGzip <= bundle.budgetGzip;
+    rows.push(goalRow({
+      id: 'bundle',
+      measure: 'Hydrate bundle: wasm + JS, gzip -9',
+      result: `**${kib(bundle.totalGzip)}** (wasm ${kib(wasm?.raw ?? 0)} raw / ${kib(wasm?.gzip ?? 0)} gzip; JS ${kib(jsRaw)} / ${kib(jsGz)})${provisional('bundle')}`,
+      goal: `≤ ${kib(bundle.budgetGzip)} gzip`,
+      met: ok,
+      gap: ok ? `${kib(bundle.budgetGzip - bundle.totalGzip)} to spare` : `${kib(bundle.totalGzip - bundle.budgetGzip)} over`,
+      cause: causeFor('bundle', devNote),
+    }));
+  }
+
+  // 4. TTI
+  const tti = readJson(path.join(outDir, 'tti.json'));
+  if (tti?.hydrated) {
+    const p50 = tti.hydrated.p50;
+    rows.push(goalRow({
+      id: 'tti',
+      measure: `Time to interactive, guest page (${tti.hydrated.n} cold loads, navigation start → \`hydrated\` mark)`,
+      result: `median **${ms(p50)}**, p95 ${ms(tti.hydrated.p95)} (DOMContentLoaded ${ms(tti.domContentLoaded?.p50)})${provisional('tti')}`,
+      goal: '≤ 150 ms median',
+      met: p50 <= 150,
+      gap: p50 <= 150 ? `${ms(150 - p50)} to spare` : `${ms(p50 - 150)} over`,
+      cause: causeFor('tti', devBundle ? devNote : ''),
+    }));
+  }
+
+  // 5. Memory
+  const mem = readJson(path.join(outDir, 'memory.json'));
+  if (mem) {
+    rows.push(goalRow({
+      id: 'rss-idle',
+      measure: 'Server RSS, idle after start',
+      result: `**${mib(mem.idleKb)}**${provisional('memory')}`,
+      goal: '≤ 25 MiB',
+      met: mem.idleKb <= 25 * 1024,
+      gap: mem.idleKb <= 25 * 1024 ? `${mib(25 * 1024 - mem.idleKb)} to spare` : `${mib(mem.idleKb - 25 * 1024)} over`,
+      cause: causeFor('rss-idle', ''),
+    }));
+    const created = mem.creation?.created ?? mem.sessions;
+    rows.push(goalRow({
+      id: 'rss-sessions',
+      measure: `Server RSS with ${int(created)} live sessions (SQLite store${mem.storeRows !== null ? `, ${int(mem.storeRows)} rows` : ''})`,
+      result: `**${mib(mem.afterKb)}** (peak ${mib(mem.peakKb)})${provisional('memory')}`,
+      goal: '≤ 60 MiB',
+      met: mem.afterKb <= 60 * 1024,
+      gap: mem.afterKb <= 60 * 1024 ? `${mib(60 * 1024 - mem.afterKb)} to spare` : `${mib(mem.afterKb - 60 * 1024)} over`,
+      cause: causeFor('rss-sessions', created < mem.sessions ? `only ${created} of ${mem.sessions} sessions were created.` : ''),
+    }));
+  }
+
+  // 6. Dev loop
+  const dev = readJson(path.join(outDir, 'devloop.json'));
+  if (dev?.seconds?.length) {
+    const m = median(dev.seconds);
+    rows.push(goalRow({
+      id: 'devloop',
+      measure: `Dev loop: \`cargo leptos build\` after touching src/pages/home.rs (warm, ${dev.seconds.length} runs)`,
+      result: `median **${fmt(m)} s** (${dev.seconds.map((s) => fmt(s)).join(', ')})${provisional('devloop')}`,
+      goal: '≤ 10 s',
+      met: m <= 10,
+      gap: m <= 10 ? `${fmt(10 - m)} s to spare` : `${fmt(m - 10)} s over`,
+      cause: causeFor('devloop', ''),
+    }));
+  }
+
+  // ---- markdown
+  const mc = machine();
+  const partMetas = Object.values(metas).filter(Boolean);
+  const commits = [...new Set(partMetas.map((m) => m.commit))];
+  const dates = partMetas.map((m) => m.date).sort();
+  const anyProvisional = partMetas.some((m) => m.provisional);
+  const lines = [];
+  lines.push('# Benchmarks and budgets', '');
+  lines.push('<!-- Written by bench/run.sh (bench/report.mjs). Edit only the Notes section and bench/causes.json: the rest is regenerated. -->', '');
+  if (anyProvisional) {
+    lines.push(
+      '> **Provisional figures** (marked *provisional* below): measured with shortened runs while other',
+      '> work shared the CPUs, some with a non-release bundle. Run `bench/run.sh` on a quiet machine for the real ones.',
+      '',
+    );
+  }
+  lines.push(
+    `- Measured: ${dates.length ? `${dates[0].slice(0, 16).replace('T', ' ')} – ${dates[dates.length - 1].slice(0, 16).replace('T', ' ')} UTC` : 'nothing yet'}`,
+    `- Commit: ${commits.length ? commits.map((c) => `\`${c}\``).join(', ') : 'n/a'}`,
+    `- Machine: ${mc.nproc} × ${mc.model}, ${mc.memory} RAM, ${mc.kernel}`,
+    `- Tools: ${[mc.rustc, `node ${mc.node}`, mc.wrk, tti?.browser].filter(Boolean).join(', ')}`,
+    `- Command: \`${[...new Set(partMetas.map((m) => m.invocation))].join('`, `') || 'bench/run.sh'}\``,
+    '',
+    '## Results',
+    '',
+    '| Measure | Result | Goal | Met | Gap | Cause / note |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const r of rows) lines.push(`| ${r.measure} | ${r.result} | ${r.goal} | ${r.met} | ${r.gap} | ${r.cause} |`);
+  if (!rows.length) lines.push('| (nothing measured yet) | | | | | |');
+  lines.push('');
+  if (dat.length) lines.push('![SSR throughput as a share of the ceiling](throughput.png)', '');
+
+  lines.push('## How each figure was measured', '');
+  const how = (part, text) => {
+    const m = metas[part];
+    if (!m) return;
+    lines.push(`**${text}** — ${m.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${m.commit}\`${m.provisional ? ', *provisional*' : ''}:`, '', '```', m.command, '```', '');
+  };
+  if (tp) {
+    how('throughput', 'Throughput');
+    lines.push(
+      '| Page | Body | req/s per run | Median req/s | p50 | p99 | Errors (status ≥ 400, socket) |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const [name, p] of Object.entries(tp.pages)) {
+      lines.push(`| ${name} | ${int(tp.meta.bytes[name])} B | ${p.runs.map((r) => int(r.rps)).join(', ')} | ${int(p.rps)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.errors} |`);
+    }
+    lines.push(
+      '',
+      'Latency figures are medians of the runs\' own p50/p99 (`wrk --latency`). The profile page is requested with one real',
+      'session cookie from an HTTP login (bench/login-client.mjs); the app runs its release binary with the default SQLite',
+      'store and `RUST_LOG=warn`. The ceiling (bench/ceiling) serves the guest page\'s exact bytes from a bare axum 0.8 handler.',
+      '',
+    );
+  }
+  if (login) {
+    how('login', 'Login round trip');
+    lines.push('| Step (client side, ms) | p50 | p95 | max |', '|---|---|---|---|');
+    const names = {
+      total: 'POST /api/login → profile page received',
+      toCallback: 'POST /api/login → `/callback` answered',
+      appLoginStart: 'POST /api/login (302 to the provider)',
+      providerForm: 'provider redirects + login form',
+      callback: 'GET /callback (token exchange, ID token checks, userinfo, session)',
+      profile: 'GET / (SSR profile)',
+    };
+    for (const [k, v] of Object.entries(login.timings)) if (v) lines.push(`| ${names[k] ?? k} | ${fmt(v.p50, 2)} | ${fmt(v.p95, 2)} | ${fmt(v.max, 2)} |`);
+    if (login.serverTiming) {
+      lines.push('', '| `/callback` Server-Timing (ms) | p50 | p95 | max |', '|---|---|---|---|');
+      for (const [k, v] of Object.entries(login.serverTiming)) lines.push(`| ${k} | ${fmt(v.p50, 3)} | ${fmt(v.p95, 3)} | ${fmt(v.max, 3)} |`);
+      lines.push('', `Example header: \`${Object.entries(login.serverTimingSample).map(([k, v]) => `${k};dur=${v}`).join(', ')}\``);
+    } else {
+      lines.push('', '`/callback` sent no `Server-Timing` header: app-side share n/a.');
+    }
+    lines.push('');
+  }
+  if (bundle) {
+    how('bundle', 'Bundle');
+    lines.push('| File | Raw | gzip -9 |', '|---|---|---|');
+    for (const f of bundle.files) lines.push(`| ${f.file} | ${int(f.raw)} B | ${int(f.gzip)} B |`);
+    lines.push(`| **total** | ${int(bundle.totalRaw)} B | ${int(bundle.totalGzip)} B |`, '');
+    lines.push('`bench/check-bundle-size.sh` checks the same numbers against `BUDGET_GZIP_BYTES` and exits 1 when over.', '');
+  }
+  if (tti?.hydrated) {
+    how('tti', 'Time to interactive');
+    lines.push(`Loads (ms): ${tti.samples.join(', ')}`, '');
+  }
+  if (mem) {
+    how('memory', 'Memory');
+    lines.push(
+      `Idle ${int(mem.idleKb)} kB; after ${int(mem.creation?.created)} sessions ${int(mem.afterKb)} kB (VmHWM ${int(mem.peakKb)} kB). ` +
+        `Creating them took ${fmt(mem.creation?.seconds)} s${mem.creation && Object.keys(mem.creation.failures ?? {}).length ? `; failures: ${JSON.stringify(mem.creation.failures)}` : ''}.`,
+      '',
+    );
+  }
+  if (dev) how('devloop', 'Dev loop');
+
+  lines.push(
+    '## Reproduce',
+    '',
+    '```sh',
+    'bench/run.sh                 # build, then every part, then this file and throughput.png',
+    'bench/run.sh throughput      # one part (build bundle throughput login tti memory devloop report)',
+    'bench/check-bundle-size.sh   # the bundle budget alone (exit 1 when over)',
+    'bench/load.sh                # 200 connections for 60 s on the profile page → bench/LOAD.md',
+    '```',
+    '',
+    '## Notes',
+    '',
+    '',
+  );
+  const text = `${lines.join('\n')}${keptNotes(resultsFile, '(For the lead: causes of missed goals, context, decisions. This section is kept when the file is regenerated.)\n')}`;
+  fs.writeFileSync(resultsFile, text);
+  if (datFile) fs.writeFileSync(datFile, dat.map((d) => `${d[0]}\t${d[1].toFixed(2)}\t${d[2]}\t${d[3].toFixed(0)}`).join('\n') + (dat.length ? '\n' : ''));
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOAD.md
+
+function load(wrkFile, metaFile, loadFile) {
+  const r = parseWrk(fs.readFileSync(wrkFile, 'utf8'));
+  const meta = readJson(metaFile);
+  const mc = machine();
+  const socket = r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout;
+  const bad = (r.check?.non2xx ?? r.errorStatus) + (r.check?.missingMarker ?? 0);
+  const errors = bad + socket;
+  const lines = [
+    '# Load: bounded concurrency on the signed-in profile page',
+    '',
+    '<!-- Written by bench/load.sh. Edit only the Notes section. -->',
+    '',
+    ...(meta.provisional ? ['> **Provisional**: a shortened run while other work shared the CPUs.', ''] : []),
+    `- Measured: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${meta.commit}\``,
+    `- Machine: ${mc.nproc} × ${mc.model}, ${mc.memory} RAM, ${mc.kernel}`,
+    `- Command: \`${meta.invocation}\``,
+    `- Setup: ${meta.setup}`,
+    '',
+    '```',
+    meta.command,
+    '```',
+    '',
+    '| Figure | Result | Goal | Met |',
+    '|---|---|---|---|',
+    `| Errors: non-2xx, not the profile page, socket errors | **${errors}** (non-2xx ${r.check?.non2xx ?? r.errorStatus}, wrong page ${r.check?.missingMarker ?? 'n/a'}, socket: connect ${r.socketErrors.connect}, read ${r.socketErrors.read}, write ${r.socketErrors.write}, timeout ${r.socketErrors.timeout}) | 0 | ${errors === 0 ? '✅ met' : '❌ missed'} |`,
+    `| Requests | ${int(r.requests)} (${int(r.rps)} req/s) | — | — |`,
+    `| Latency p50 / p99 | ${ms(r.p50)} / ${ms(r.p99)} | — | — |`,
+    `| Server RSS before / after | ${meta.rssBeforeKb ? mib(meta.rssBeforeKb) : 'n/a'} / ${meta.rssAfterKb ? mib(meta.rssAfterKb) : 'n/a'} | — | — |`,
+    '',
+    'Every response is checked by bench/wrk-check.lua: status 2xx and the body is the signed-in profile',
+    '("You are logged in as"). A response slower than wrk\'s 2 s timeout counts as a socket timeout error.',
+    '',
+    '## Notes',
+    '',
+    '',
+  ];
+  fs.writeFileSync(loadFile, `${lines.join('\n')}${keptNotes(loadFile, '(For the lead: context and decisions. This section is kept when the file is regenerated.)\n')}`);
+  return errors;
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode === 'results') results(...args);
+else if (mode === 'load') process.exitCode = load(...args) === 0 ? 0 : 3;
+else {
+  console.error('usage: report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat | load WRK_OUTPUT META.json LOAD.md');
+  process.exitCode = 2;
+}
