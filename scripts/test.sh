@@ -18,7 +18,10 @@ cargo clippy --all-targets --features ssr -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 say "Rust unit and integration tests"
-cargo test --features ssr
+# One test at a time: each #[tokio::test] brings its own runtime, and concurrent Leptos renders
+# spread over several runtimes in one process were seen to stall now and then (the server itself
+# runs one runtime and is load-tested with 200 connections in bench/load.sh).
+cargo test --features ssr -- --test-threads=1
 
 say "stand-in provider tests"
 (cd end2end && node --test provider/)
@@ -28,6 +31,9 @@ scripts/check-provisioning.sh
 
 say "release build (server + hydrate bundle)"
 cargo leptos build --release
+
+say "hydrate bundle size budget"
+bench/check-bundle-size.sh
 
 say "Playwright end-to-end suite (Chromium)"
 (cd end2end && npx playwright test)

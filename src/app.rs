@@ -1,7 +1,6 @@
 //! The HTML shell and the router, shared by the server renderer and the browser.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     SsrMode, StaticSegment,
@@ -19,9 +18,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // The title and stylesheet are the same on every page, so they are plain tags:
+                // no leptos_meta in the browser bundle.
+                <title>"Leptos + FusionAuth"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/leptos-fusionauth.css"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <HydrationScripts options islands=true/>
             </head>
             <body>
                 <App/>
@@ -32,13 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
-
     // Routes render with `SsrMode::Async`: the server waits for the user resource and sends one
     // complete document, so the page works without JavaScript and its HTTP status is final.
     view! {
-        <Stylesheet id="leptos" href="/pkg/leptos-fusionauth.css"/>
-        <Title text="Leptos + FusionAuth"/>
         <Router>
             <header class="site-header">
                 <a class="brand" href="/">"Leptos + FusionAuth"</a>

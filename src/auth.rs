@@ -35,9 +35,10 @@ pub async fn current_user() -> Result<Visitor, ServerFnError> {
     crate::server::flows::current_user().await
 }
 
-/// Refreshes the session's access token now.
+/// Refreshes the session's access token now; returns its new expiry (Unix seconds). When the
+/// provider refuses, the session is over and the browser is sent to the guest page.
 #[server(endpoint = "refresh")]
-pub async fn refresh_tokens() -> Result<(), ServerFnError> {
+pub async fn refresh_tokens() -> Result<Option<i64>, ServerFnError> {
     crate::server::flows::refresh_now().await
 }
 

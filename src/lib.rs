@@ -15,10 +15,13 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Browser entry point: hydrates the server-rendered page.
+/// Browser entry point: hydrates the islands of the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panic messages in the console while developing; release builds leave it out
+    // (the bundle size budget) and abort on panic anyway.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Every server-function redirect in this app leaves the single-page app on purpose: to
     // FusionAuth, or to an error page that must arrive with its real HTTP status. The first hook
@@ -26,5 +29,19 @@ pub fn hydrate() {
     let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
         let _ = leptos::prelude::window().location().set_href(location);
     });
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    mark_hydrated();
+}
+
+/// Tells tests and the time-to-interactive benchmark that every island is live:
+/// `<html data-hydrated="true">` and a `hydrated` performance mark.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    use leptos::prelude::{document, window};
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+    if let Some(performance) = window().performance() {
+        let _ = performance.mark("hydrated");
+    }
 }

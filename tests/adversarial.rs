@@ -44,7 +44,7 @@ async fn login_with(tamper: Tamper) -> (Browser, Page) {
     (browser, callback)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_alg_none_id_token_is_rejected() {
     let (browser, callback) = login_with(Tamper {
         alg_none: true,
@@ -54,7 +54,7 @@ async fn unsigned_alg_none_id_token_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", "ID token rejected").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hs256_signed_with_the_public_key_is_rejected() {
     let tamper = Tamper {
         hs256_with_public_key: true,
@@ -64,7 +64,7 @@ async fn hs256_signed_with_the_public_key_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", "ID token rejected").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nonce_mismatch_is_logged() {
     let (browser, callback) = login_with(Tamper {
         nonce: Some("x".into()),
@@ -74,7 +74,7 @@ async fn nonce_mismatch_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "Invalid nonce").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_audience_is_logged() {
     let tamper = Tamper {
         audience: Some("another-client".into()),
@@ -84,7 +84,7 @@ async fn wrong_audience_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "Invalid audiences").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_issuer_is_logged() {
     let tamper = Tamper {
         issuer: Some("https://evil.example".into()),
@@ -94,7 +94,7 @@ async fn wrong_issuer_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "Invalid issuer").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_token_is_logged() {
     let tamper = Tamper {
         expires_in: Some(-300),
@@ -105,7 +105,7 @@ async fn expired_token_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "Expired").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_from_the_future_is_logged() {
     let tamper = Tamper {
         issued_in: Some(600),
@@ -116,7 +116,7 @@ async fn token_from_the_future_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "in the future").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_hash_mismatch_is_logged() {
     let tamper = Tamper {
         at_hash_of: Some("another-access-token".into()),
@@ -132,7 +132,7 @@ async fn at_hash_mismatch_is_logged() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_signature_is_logged() {
     let tamper = Tamper {
         foreign_key: Some(support::KEY_2),
@@ -148,7 +148,7 @@ async fn bad_signature_is_logged() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_kid_is_logged() {
     let (browser, callback) = login_with(Tamper {
         kid: Some("forged".into()),
@@ -158,7 +158,7 @@ async fn forged_kid_is_logged() {
     assert_rejected(&browser, &callback, "invalid_id_token", "No matching key").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_unknown_and_reused_states_are_rejected() {
     let (_app, provider, browser) = setup().await;
     let missing = browser.get("/callback?code=abc").await;
@@ -187,7 +187,7 @@ async fn missing_unknown_and_reused_states_are_rejected() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_authorization_code_is_rejected() {
     let (_app, provider, browser) = setup().await;
     // The first login uses the code.
@@ -215,7 +215,7 @@ async fn a_replayed_authorization_code_is_rejected() {
     assert_rejected(&attacker, &replay, "code_rejected", "invalid_grant").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_denied_is_a_403_page() {
     let (_app, _provider, browser) = setup().await;
     let denied = browser
@@ -224,7 +224,7 @@ async fn access_denied_is_a_403_page() {
     assert_rejected(&browser, &denied, "access_denied", "returned an error").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_garbled_queries_are_rejected() {
     let (_app, _provider, browser) = setup().await;
     let huge = browser
@@ -255,7 +255,7 @@ async fn oversized_and_garbled_queries_are_rejected() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_and_oversized_cookies_fall_back_to_a_guest() {
     let (_app, provider, browser) = setup().await;
     browser.log_in(&provider, "/").await;
@@ -293,7 +293,7 @@ async fn tampered_and_oversized_cookies_fall_back_to_a_guest() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn return_to_cannot_leave_the_origin_in_any_spelling() {
     for attack in [
         "//evil.example",
@@ -312,7 +312,7 @@ async fn return_to_cannot_leave_the_origin_in_any_spelling() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_posts_are_refused_and_logged() {
     let (_app, _provider, browser) = setup().await;
     for (endpoint, origin) in [

@@ -35,7 +35,7 @@ async fn browser_is_logged_in(browser: &Browser) -> bool {
     browser.get("/").await.body.contains("You are logged in as")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_page_offers_login_and_register() {
     let (_app, _provider, browser) = app_and_provider().await;
     let page = browser.get("/").await;
@@ -54,7 +54,7 @@ async fn guest_page_offers_login_and_register() {
     assert_eq!(page.headers["cache-control"], "no-store");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_redirects_to_the_provider_with_pkce_state_and_nonce() {
     let (app, provider, browser) = app_and_provider().await;
     let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -90,7 +90,7 @@ async fn login_redirects_to_the_provider_with_pkce_state_and_nonce() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_uses_the_registration_endpoint_with_the_same_protection() {
     let (_app, provider, browser) = app_and_provider().await;
     let started = browser
@@ -107,7 +107,7 @@ async fn register_uses_the_registration_endpoint_with_the_same_protection() {
     query_value(&url, "nonce");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_login_shows_the_profile_and_never_the_tokens() {
     let (_app, provider, browser) = app_and_provider().await;
     browser.get("/").await;
@@ -169,7 +169,7 @@ async fn full_login_shows_the_profile_and_never_the_tokens() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_id_is_rotated_at_login() {
     let (app, provider, browser) = app_and_provider().await;
     let planted = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -204,7 +204,7 @@ async fn session_id_is_rotated_at_login() {
     assert!(browser_is_logged_in(&browser).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tabs_logging_in_at_once_both_succeed() {
     let (_app, provider, browser) = app_and_provider().await;
     let tab_a = browser
@@ -235,7 +235,7 @@ async fn two_tabs_logging_in_at_once_both_succeed() {
     assert!(browser_is_logged_in(&browser).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_mismatch_is_rejected() {
     let (_app, provider, browser) = app_and_provider().await;
     let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -246,14 +246,14 @@ async fn state_mismatch_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_state", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_state_is_rejected() {
     let (_app, _provider, browser) = app_and_provider().await;
     let callback = browser.get("/callback?code=abc").await;
     assert_rejected(&browser, &callback, "invalid_state", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_cannot_be_used_twice() {
     let (_app, provider, browser) = app_and_provider().await;
     let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -274,7 +274,7 @@ async fn a_state_cannot_be_used_twice() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_code_the_provider_refuses_is_rejected() {
     let (_app, provider, browser) = app_and_provider().await;
     let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -287,7 +287,7 @@ async fn a_code_the_provider_refuses_is_rejected() {
     assert_rejected(&browser, &callback, "code_rejected", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_errors_are_shown_not_thrown() {
     let (_app, _provider, browser) = app_and_provider().await;
     let denied = browser
@@ -298,7 +298,7 @@ async fn provider_errors_are_shown_not_thrown() {
     assert_rejected(&browser, &other, "provider_error", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_callbacks_are_rejected() {
     let (_app, _provider, browser) = app_and_provider().await;
     let huge = browser
@@ -317,7 +317,7 @@ async fn login_with_tampered_token(tamper: Tamper) -> (Browser, support::Page) {
     (browser, callback)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nonce_mismatch_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         nonce: Some("another-nonce".into()),
@@ -327,7 +327,7 @@ async fn nonce_mismatch_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_signature_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         foreign_key: Some(KEY_2),
@@ -337,7 +337,7 @@ async fn bad_signature_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_audience_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         audience: Some("some-other-app".into()),
@@ -347,7 +347,7 @@ async fn wrong_audience_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_issuer_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         issuer: Some("http://acme.com".into()),
@@ -357,7 +357,7 @@ async fn wrong_issuer_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_token_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         expires_in: Some(-600),
@@ -368,7 +368,7 @@ async fn expired_token_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_issued_in_the_future_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         issued_in: Some(3600),
@@ -379,7 +379,7 @@ async fn token_issued_in_the_future_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_hash_mismatch_is_rejected() {
     let (browser, callback) = login_with_tampered_token(Tamper {
         at_hash_of: Some("a-different-access-token".into()),
@@ -389,7 +389,7 @@ async fn at_hash_mismatch_is_rejected() {
     assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_rotation_is_picked_up_without_restart() {
     let (_app, provider, browser) = app_and_provider().await;
     assert_eq!(
@@ -408,7 +408,7 @@ async fn key_rotation_is_picked_up_without_restart() {
     assert_eq!(provider.jwks_fetches(), 2, "the JWKS was re-fetched once");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_kid_is_rejected_and_refetches_are_rate_limited() {
     let (_app, provider, browser) = app_and_provider().await;
     provider.tamper(Tamper {
@@ -430,7 +430,7 @@ async fn forged_kid_is_rejected_and_refetches_are_rate_limited() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_down_then_up() {
     let address = support::free_port().await;
     let provider = MockProvider::unstarted(address);
@@ -469,7 +469,7 @@ async fn provider_down_then_up() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn return_to_never_leaves_the_origin() {
     for attack in [
         "//evil.example",
@@ -483,7 +483,7 @@ async fn return_to_never_leaves_the_origin() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_both_sessions() {
     let (app, provider, browser) = app_and_provider().await;
     browser.log_in(&provider, "/").await;
@@ -510,7 +510,7 @@ async fn logout_ends_both_sessions() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_channel_logout_clears_the_session() {
     let (_app, provider, browser) = app_and_provider().await;
     browser.log_in(&provider, "/").await;
@@ -519,7 +519,7 @@ async fn front_channel_logout_clears_the_session() {
     assert!(!browser_is_logged_in(&browser).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_posts_to_server_functions_are_refused() {
     let (_app, _provider, browser) = app_and_provider().await;
     for endpoint in ["/api/login", "/api/logout", "/api/register"] {
@@ -536,7 +536,7 @@ async fn cross_origin_posts_to_server_functions_are_refused() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_are_404_and_health_is_ok() {
     let (_app, _provider, browser) = app_and_provider().await;
     let missing = browser.get("/no/such/page").await;

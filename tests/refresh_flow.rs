@@ -18,7 +18,7 @@ fn logged_in(page: &support::Page) -> bool {
     page.body.contains(&format!("You are logged in as {EMAIL}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_token_about_to_expire_is_refreshed_on_the_next_request() {
     // A one-second token is due at once.
     let (_app, provider, browser) = logged_in_with_ttl(1).await;
@@ -43,7 +43,7 @@ async fn an_access_token_about_to_expire_is_refreshed_on_the_next_request() {
     assert_eq!(provider.refresh_grants(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_of_one_session_refresh_once() {
     let (_app, provider, browser) = logged_in_with_ttl(1).await;
     provider.set_access_token_ttl(3600);
@@ -65,7 +65,7 @@ async fn concurrent_requests_of_one_session_refresh_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_refresh_ends_the_session_with_a_notice() {
     let (_app, provider, browser) = logged_in_with_ttl(1).await;
     provider.revoke_refresh_tokens();
@@ -81,7 +81,7 @@ async fn a_refused_refresh_ends_the_session_with_a_notice() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_provider_postpones_the_refresh() {
     let (_app, provider, browser) = logged_in_with_ttl(1).await;
     provider.go_down();
@@ -93,7 +93,7 @@ async fn an_unreachable_provider_postpones_the_refresh() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_now_gets_a_new_access_token() {
     let (_app, provider, browser) = logged_in_with_ttl(3600).await;
     let refreshed = browser
@@ -109,7 +109,7 @@ async fn refresh_now_gets_a_new_access_token() {
     assert!(logged_in(&browser.get("/").await));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_store_never_holds_a_token_in_clear() {
     let provider = MockProvider::start().await;
     let dir = std::env::temp_dir().join(format!("lfa-store-{}", std::process::id()));

@@ -100,7 +100,7 @@ fn logged_in(page: &support::Page) -> bool {
     page.body.contains(&format!("You are logged in as {EMAIL}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_shares_sessions_between_instances_and_survives_restarts() {
     let redis = RedisServer::start().await;
     let provider = MockProvider::start().await;
@@ -125,7 +125,7 @@ async fn redis_shares_sessions_between_instances_and_survives_restarts() {
     ));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
     let mut redis = RedisServer::start().await;
     let provider = MockProvider::start().await;
@@ -169,7 +169,7 @@ async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_sessions_survive_an_app_restart() {
     let provider = MockProvider::start().await;
     let dir = std::env::temp_dir().join(format!("lfa-sqlite-restart-{}", std::process::id()));

@@ -334,7 +334,7 @@ fn temp_env_file(name: &str) -> PathBuf {
     file
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
     let (url, instance) = fusionauth().await;
     let env_file = temp_env_file("dry");
@@ -357,7 +357,7 @@ async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
     assert!(!env_file.exists(), "a dry run writes no file");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     let (url, instance) = fusionauth().await;
     let env_file = temp_env_file("fresh");
@@ -440,7 +440,7 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), env);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_existing_application_is_completed_not_replaced() {
     let (url, instance) = fusionauth().await;
     let desired = Desired::default();
@@ -489,7 +489,7 @@ async fn an_existing_application_is_completed_not_replaced() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_api_key_is_one_clear_error() {
     let (url, _instance) = fusionauth().await;
     let mut options = options(&url, temp_env_file("key"), false);
@@ -499,7 +499,7 @@ async fn a_rejected_api_key_is_one_clear_error() {
     assert!(error.to_string().contains("rejected the API key (401)"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_errors_name_the_field() {
     let (url, instance) = fusionauth().await;
     instance.lock().unwrap().fail_with = Some((
@@ -515,7 +515,7 @@ async fn validation_errors_name_the_field() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_permission_is_reported() {
     let (url, instance) = fusionauth().await;
     instance.lock().unwrap().fail_with = Some((StatusCode::FORBIDDEN, json!({})));
@@ -525,7 +525,7 @@ async fn missing_permission_is_reported() {
     assert!(error.to_string().contains("lacks permission"), "{error}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_fusionauth_is_one_clear_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -542,7 +542,7 @@ async fn an_unreachable_fusionauth_is_one_clear_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_users_need_an_email() {
     let (url, instance) = fusionauth().await;
     instance

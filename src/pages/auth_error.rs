@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{mark_hydrated_when_interactive, set_http_status};
+use super::set_http_status;
 use crate::auth::AuthFailure;
 
 /// Where every rejected sign-in ends: `/auth/error?reason=<code>`, with the failure's status.
@@ -12,7 +12,6 @@ pub fn AuthErrorPage() -> impl IntoView {
         AuthFailure::from_code(query.get_str("reason").unwrap_or_default())
     });
     set_http_status(failure.status());
-    mark_hydrated_when_interactive();
     view! {
         <section class="card error" aria-labelledby="error-title">
             <h1 id="error-title">"We couldn't sign you in"</h1>

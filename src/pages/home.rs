@@ -1,37 +1,25 @@
+//! `/`: the guest view or the signed-in profile, like the Flask tutorial's index page.
+//!
+//! The page is rendered on the server; the parts that react in the browser are islands
+//! (`#[island]`), hydrated by the small wasm bundle: the login/register/logout forms, the claims
+//! toggle and the token countdown with its "Refresh now" action.
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::{mark_hydrated_when_interactive, set_http_status};
+use super::set_http_status;
 use crate::auth::{current_user, AuthFailure, Login, Logout, RefreshTokens, Register, UserView};
 
-/// `/`: the guest view or the signed-in profile, like the Flask tutorial's index page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let login = ServerAction::<Login>::new();
-    let register = ServerAction::<Register>::new();
-    let logout = ServerAction::<Logout>::new();
-    let refresh = ServerAction::<RefreshTokens>::new();
-    // Refetch the user whenever a login, logout or refresh action completes.
-    let user = Resource::new(
-        move || {
-            (
-                login.version().get(),
-                logout.version().get(),
-                refresh.version().get(),
-            )
-        },
-        |_| current_user(),
-    );
-
+    let visitor = Resource::new(|| (), |_| current_user());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match user.await {
-                    Ok(current) => match current.user {
-                        Some(user) => view! { <ProfileView user logout refresh/> }.into_any(),
-                        None => {
-                            view! { <GuestView login register notice=current.notice/> }.into_any()
-                        }
+                match visitor.await {
+                    Ok(visitor) => match visitor.user {
+                        Some(user) => view! { <ProfileView user/> }.into_any(),
+                        None => view! { <GuestView notice=visitor.notice/> }.into_any(),
                     },
                     Err(_) => view! { <SessionUnavailable/> }.into_any(),
                 }
@@ -41,43 +29,107 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn GuestView(
-    login: ServerAction<Login>,
-    register: ServerAction<Register>,
-    notice: Option<String>,
-) -> impl IntoView {
-    mark_hydrated_when_interactive();
-    let return_to = current_path_and_query();
-    let register_return_to = return_to.clone();
+fn GuestView(notice: Option<String>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="guest-title">
             {notice.map(|text| view! { <p class="notice" role="status">{text}</p> })}
             <h1 id="guest-title">"Hello Guest"</h1>
             <p>"Please Login to see your profile"</p>
-            <div class="actions">
-                <ActionForm action=login>
-                    <input type="hidden" name="return_to" value=return_to/>
-                    <button type="submit" class="button primary">"Login"</button>
-                </ActionForm>
-                <ActionForm action=register>
-                    <input type="hidden" name="return_to" value=register_return_to/>
-                    <button type="submit" class="button">"Register"</button>
-                </ActionForm>
-            </div>
+            <GuestActions return_to=current_path_and_query()/>
         </section>
     }
 }
 
+/// Login and Register: server functions behind `ActionForm`s — plain form posts before the
+/// wasm loads (or without JavaScript), `fetch` calls after; either way they end at FusionAuth.
+#[island]
+fn GuestActions(return_to: String) -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let register = ServerAction::<Register>::new();
+    let register_return_to = return_to.clone();
+    view! {
+        <div class="actions">
+            <ActionForm action=login>
+                <input type="hidden" name="return_to" value=return_to/>
+                <button type="submit" class="button primary">"Login"</button>
+            </ActionForm>
+            <ActionForm action=register>
+                <input type="hidden" name="return_to" value=register_return_to/>
+                <button type="submit" class="button">"Register"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
 #[component]
-fn ProfileView(
-    user: UserView,
-    logout: ServerAction<Logout>,
-    refresh: ServerAction<RefreshTokens>,
-) -> impl IntoView {
-    mark_hydrated_when_interactive();
-    let (claims_shown, set_claims_shown) = signal(true);
+fn ProfileView(user: UserView) -> impl IntoView {
     let heading = format!("You are logged in as {}", user.email);
-    let refresh_error = move || {
+    view! {
+        <section class="card" aria-labelledby="profile-title">
+            <h1 id="profile-title">{heading}</h1>
+            <ClaimsPanel claims_json=user.claims_json/>
+            <TokenStatus
+                expires_at=user.access_token_expires_at
+                rendered_at=user.rendered_at
+                can_refresh=user.can_refresh
+            />
+            <LogoutButton/>
+        </section>
+    }
+}
+
+/// The claims as pretty JSON, with a toggle that works once hydrated.
+#[island]
+fn ClaimsPanel(claims_json: String) -> impl IntoView {
+    let (shown, set_shown) = signal(true);
+    view! {
+        <div class="profile-header">
+            <h2>"Here is your OpenID profile"</h2>
+            <button
+                type="button"
+                class="button small"
+                aria-controls="claims"
+                aria-expanded=move || shown.get().to_string()
+                on:click=move |_| set_shown.update(|shown| *shown = !*shown)
+            >
+                {move || if shown.get() { "Hide claims" } else { "Show claims" }}
+            </button>
+        </div>
+        <pre id="claims" tabindex="0" aria-label="OpenID claims" hidden=move || !shown.get()>
+            {claims_json}
+        </pre>
+    }
+}
+
+/// "Access token expires in 59:58", ticking every second once hydrated, and "Refresh now".
+/// Both renders start from the server's clock (`rendered_at`), so hydration sees the text the
+/// server sent; a refresh updates the countdown in place.
+#[island]
+fn TokenStatus(expires_at: Option<i64>, rendered_at: i64, can_refresh: bool) -> impl IntoView {
+    let (expires, set_expires) = signal(expires_at);
+    let (now, set_now) = signal(rendered_at);
+    let browser_now = || (web_sys::js_sys::Date::now() / 1000.0) as i64;
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_now.set(browser_now()),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let refresh = ServerAction::<RefreshTokens>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(renewed)) = refresh.value().get() {
+            set_expires.set(renewed);
+            set_now.set(browser_now());
+        }
+    });
+    let text = move || match expires.get().map(|at| at - now.get()) {
+        None => "The access token has no stated expiry.".to_owned(),
+        Some(seconds) if seconds <= 0 => "The access token has expired.".to_owned(),
+        Some(seconds) => format!("Access token expires in {}", clock(seconds)),
+    };
+    let error = move || {
         refresh
             .value()
             .get()
@@ -85,63 +137,28 @@ fn ProfileView(
             .map(|e| view! { <p class="error-message" role="alert">{error_text(&e)}</p> })
     };
     view! {
-        <section class="card" aria-labelledby="profile-title">
-            <h1 id="profile-title">{heading}</h1>
-            <div class="profile-header">
-                <h2>"Here is your OpenID profile"</h2>
-                <button
-                    type="button"
-                    class="button small"
-                    aria-controls="claims"
-                    aria-expanded=move || claims_shown.get().to_string()
-                    on:click=move |_| set_claims_shown.update(|shown| *shown = !*shown)
-                >
-                    {move || if claims_shown.get() { "Hide claims" } else { "Show claims" }}
-                </button>
-            </div>
-            <pre id="claims" tabindex="0" aria-label="OpenID claims" hidden=move || !claims_shown.get()>
-                {user.claims_json}
-            </pre>
-            <div class="token-status">
-                <TokenCountdown expires_at=user.access_token_expires_at rendered_at=user.rendered_at/>
-                {user
-                    .can_refresh
-                    .then(|| {
-                        view! {
-                            <ActionForm action=refresh>
-                                <button type="submit" class="button small">"Refresh now"</button>
-                            </ActionForm>
-                        }
-                    })}
-            </div>
-            {refresh_error}
-            <ActionForm action=logout>
-                <button type="submit" class="button primary">"Logout"</button>
-            </ActionForm>
-        </section>
+        <div class="token-status">
+            <p class="token-expiry" id="token-expiry">{text}</p>
+            {can_refresh
+                .then(|| {
+                    view! {
+                        <ActionForm action=refresh>
+                            <button type="submit" class="button small">"Refresh now"</button>
+                        </ActionForm>
+                    }
+                })}
+        </div>
+        {error}
     }
 }
 
-/// "Access token expires in 59:58", ticking every second once hydrated. Both renders start from
-/// the server's clock (`rendered_at`), so hydration sees the same text the server sent.
-#[component]
-fn TokenCountdown(expires_at: Option<i64>, rendered_at: i64) -> impl IntoView {
-    let (now, set_now) = signal(rendered_at);
-    Effect::new(move |_| {
-        let tick = move || set_now.set((web_sys::js_sys::Date::now() / 1000.0) as i64);
-        if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let remaining = move || expires_at.map(|at| at - now.get());
+#[island]
+fn LogoutButton() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
     view! {
-        <p class="token-expiry" id="token-expiry">
-            {move || match remaining() {
-                None => "The access token has no stated expiry.".to_owned(),
-                Some(seconds) if seconds <= 0 => "The access token has expired.".to_owned(),
-                Some(seconds) => format!("Access token expires in {}", clock(seconds)),
-            }}
-        </p>
+        <ActionForm action=logout>
+            <button type="submit" class="button primary">"Logout"</button>
+        </ActionForm>
     }
 }
 
@@ -166,7 +183,6 @@ fn error_text(error: &ServerFnError) -> String {
 #[component]
 fn SessionUnavailable() -> impl IntoView {
     set_http_status(AuthFailure::SessionUnavailable.status());
-    mark_hydrated_when_interactive();
     view! {
         <section class="card error" aria-labelledby="session-error-title">
             <h1 id="session-error-title">"Session store unavailable"</h1>

@@ -1,11 +1,10 @@
 use leptos::prelude::*;
 
-use super::{mark_hydrated_when_interactive, set_http_status};
+use super::set_http_status;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     set_http_status(404);
-    mark_hydrated_when_interactive();
     view! {
         <section class="card" aria-labelledby="not-found-title">
             <h1 id="not-found-title">"Page not found"</h1>

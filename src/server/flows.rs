@@ -52,8 +52,8 @@ pub async fn current_user() -> Result<Visitor, ServerFnError> {
     })
 }
 
-/// "Refresh now": a new access token regardless of its expiry.
-pub async fn refresh_now() -> Result<(), ServerFnError> {
+/// "Refresh now": a new access token regardless of its expiry. Returns the new expiry.
+pub async fn refresh_now() -> Result<Option<i64>, ServerFnError> {
     let app = app_state()?;
     let session = request_session().await?;
     let mut auth = load_for_view(&session).await?;
@@ -61,7 +61,14 @@ pub async fn refresh_now() -> Result<(), ServerFnError> {
         RefreshOutcome::Unavailable => Err(ServerFnError::new(
             "The identity provider is unreachable right now; the current token stays valid.",
         )),
-        _ => Ok(()),
+        RefreshOutcome::Ended => {
+            // The guest page says why.
+            leptos_axum::redirect("/");
+            Ok(None)
+        }
+        RefreshOutcome::Refreshed | RefreshOutcome::NotNeeded => {
+            Ok(auth.user.and_then(|user| user.access_token_expires_at))
+        }
     }
 }
 

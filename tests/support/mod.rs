@@ -551,6 +551,8 @@ impl TestApp {
             base: self.url.clone(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // A hung request fails its test instead of stalling the whole run.
+                .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap(),
             cookie: Arc::new(Mutex::new(None)),
