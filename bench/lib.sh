@@ -1,4 +1,5 @@
 # Shared by bench/run.sh and bench/load.sh (source it, do not run it).
+# shellcheck shell=bash disable=SC2034  # the globals are used by the scripts that source this file
 #
 # Starts what a measurement needs — the stand-in provider, the app's release binary, the ceiling
 # server — on loopback, waits until each answers, and stops every one of them on exit (normal
@@ -22,7 +23,6 @@ SITE_ROOT="${SITE_ROOT:-$REPO_ROOT/target/site}"
 APP_URL="http://localhost:5001"
 APP_LOOPBACK="http://127.0.0.1:5001"
 ISSUER="http://localhost:9011"
-PROVIDER_CONTROL="http://127.0.0.1:9012"
 CEILING_PORT=5101
 CEILING_URL="http://127.0.0.1:$CEILING_PORT"
 SESSION_COOKIE=leptos_fusionauth_session
@@ -155,7 +155,7 @@ start_app() {
   local prefix=()
   [[ "$PIN_SERVERS" == 1 ]] && prefix=("${SERVER_PIN[@]}")
   (
-    cd "$REPO_ROOT"
+    cd "$REPO_ROOT" || exit 1
     exec "${prefix[@]}" env \
       CLIENT_ID=e9fdb985-9173-4e01-9d73-ac2d60d1dc8e \
       CLIENT_SECRET=change-this-in-production-to-be-a-real-secret \

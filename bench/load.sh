@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # start_app takes optional NAME=VALUE overrides, not the script arguments
 # Bounded load on loopback: CONNECTIONS (200) concurrent connections for DURATION (60) seconds on
 # the signed-in profile page, rotating over LOAD_SESSIONS (50) real sessions (HTTP logins against
 # the stand-in provider, default SQLite store). Every response is checked (2xx and the profile
 # page); writes bench/LOAD.md and exits 3 when there was any error (goal: 0).
 # Needs the release build (bench/run.sh build). BENCH_PIN=0: no CPU pinning (see lib.sh).
 set -euo pipefail
+# shellcheck source=bench/lib.sh disable=SC2034,SC2119
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 

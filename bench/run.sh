@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # start_app takes optional NAME=VALUE overrides, not the script arguments
 # Benchmarks and budgets: builds the release app and the ceiling server, measures, and writes
 # bench/RESULTS.md and bench/throughput.png. Everything runs on loopback; every server it starts
 # is stopped when it ends.
@@ -20,6 +21,7 @@
 # TTI_LOADS (20), SESSIONS (10000), DEVLOOP_RUNS (3), BENCH_PROVISIONAL (1: mark the figures
 # provisional), CARGO_TARGET_DIR (/var/cache/leptos-fusionauth/target, as .ci/run).
 set -euo pipefail
+# shellcheck source=bench/lib.sh disable=SC2034,SC2119
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
@@ -119,8 +121,10 @@ part_throughput() {
     have_ceiling=0
   fi
 
-  rm -rf "$OUT_DIR/wrk"
-  mkdir -p "$OUT_DIR/wrk"
+  # Written to a scratch directory, moved into bench/out at the end: an interrupted run leaves
+  # the previous results whole.
+  local wrk_dir="$BENCH_WORK/wrk"
+  mkdir -p "$wrk_dir"
   local targets=(guest profile) target url i
   ((have_ceiling)) && targets=(ceiling guest profile)
   declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/")
@@ -140,10 +144,12 @@ part_throughput() {
   for ((i = 1; i <= WRK_RUNS; i++)); do
     for target in "${targets[@]}"; do
       say "wrk $target, run $i/$WRK_RUNS (${WRK_DURATION} s)"
-      wrk_for "$target" "$WRK_DURATION" | tee "$OUT_DIR/wrk/$target-$i.txt" | grep -E 'Requests/sec|^ +(50|99)%' >&2
+      wrk_for "$target" "$WRK_DURATION" | tee "$wrk_dir/$target-$i.txt" | grep -E 'Requests/sec|^ +(50|99)%' >&2
     done
   done
   assert_profile "$cookie" # the session survived the runs
+  rm -rf "$OUT_DIR/wrk"
+  mv "$wrk_dir" "$OUT_DIR/wrk"
 
   local pin_note="no CPU pinning"
   [[ ${#SERVER_PIN[@]} -gt 0 ]] && pin_note="server pinned to CPU $SERVER_CPUS, wrk to CPU $CLIENT_CPUS (taskset)"
@@ -181,7 +187,7 @@ part_memory() {
   start_provider
   start_app
   sleep 2
-  local idle idle_hwm after hwm rows created
+  local idle idle_hwm after hwm rows
   idle=$(rss_kb "$APP_PID")
   idle_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$APP_PID/status")
   say "RSS idle: ${idle} kB; creating $SESSIONS sessions (POST /api/login)"
@@ -207,19 +213,25 @@ part_memory() {
 part_devloop() {
   command -v cargo >/dev/null || die "cargo is missing"
   # A separate site root: the dev bundle must not replace the release one in target/site.
-  local site="$REPO_ROOT/target/bench-dev-site" times=() start end i
+  local site="$REPO_ROOT/target/bench-dev-site" log="$BENCH_WORK/devloop.log" times=() start end i
+  dev_build() {
+    if ! LEPTOS_SITE_ROOT="$site" cargo leptos build >"$log" 2>&1; then
+      cat "$log" >&2
+      die "cargo leptos build failed"
+    fi
+  }
   say "dev build, warm-up (not measured)"
-  LEPTOS_SITE_ROOT="$site" cargo leptos build >/dev/null 2>&1 || LEPTOS_SITE_ROOT="$site" cargo leptos build
+  dev_build
   for ((i = 1; i <= DEVLOOP_RUNS; i++)); do
     touch "$REPO_ROOT/src/pages/home.rs"
     start=$(date +%s.%N)
-    LEPTOS_SITE_ROOT="$site" cargo leptos build >/dev/null 2>&1
+    dev_build
     end=$(date +%s.%N)
     times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')")
     say "dev build $i/$DEVLOOP_RUNS: ${times[-1]} s"
   done
   write_json "$OUT_DIR/devloop.json" '{ seconds: a.map(Number) }' "${times[@]}"
-  write_meta devloop "touch src/pages/home.rs && cargo leptos build (dev; LEPTOS_SITE_ROOT=target/bench-dev-site), after 1 warm-up build"
+  write_meta devloop "touch src/pages/home.rs && cargo leptos build (dev; LEPTOS_SITE_ROOT=target/bench-dev-site so target/site keeps the release bundle), after 1 warm-up build"
 }
 
 part_report() {
@@ -230,7 +242,8 @@ part_report() {
     gnuplot -e "datafile='$OUT_DIR/throughput.dat'; outfile='$BENCH_DIR/throughput.png'" "$BENCH_DIR/throughput.gp"
     say "wrote bench/RESULTS.md and bench/throughput.png"
   else
-    say "wrote bench/RESULTS.md (no throughput data: no chart)"
+    rm -f "$BENCH_DIR/throughput.png" # never leave a chart of older figures
+    say "wrote bench/RESULTS.md (no throughput ratios: no chart)"
   fi
 }
 
