@@ -123,7 +123,9 @@ async fn the_session_store_never_holds_a_token_in_clear() {
     browser.log_in(&provider, "/").await;
     assert!(logged_in(&browser.get("/").await));
 
-    let raw = std::fs::read(dir.join("sessions.sqlite")).unwrap();
+    // The database and its write-ahead log: everything SQLite has written.
+    let mut raw = std::fs::read(dir.join("sessions.sqlite")).unwrap();
+    raw.extend(std::fs::read(dir.join("sessions.sqlite-wal")).unwrap_or_default());
     let raw = String::from_utf8_lossy(&raw);
     assert!(raw.contains(EMAIL), "the session record is in this file");
     for token in provider.issued_tokens() {

@@ -73,6 +73,7 @@ where
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), routes::reject_cross_site_posts))
+        .layer(middleware::from_fn(routes::log_rejected_session_cookies))
         .layer(session_layer(store, &state.config))
         .layer(middleware::from_fn(routes::explain_session_store_failures))
         .layer(middleware::from_fn(routes::security_headers))

@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use super::{
     flows::{self, CallbackParams},
-    AppState,
+    AppState, SESSION_COOKIE,
 };
 use crate::auth::AuthFailure;
 
@@ -143,6 +143,34 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// A session cookie that `tower-sessions` did not accept (its signature does not verify, e.g.
+/// tampered with or signed with another `APP_SECRET_KEY`) is silently treated as no session;
+/// this says so in the log. Runs inside the session layer.
+pub async fn log_rejected_session_cookies(request: Request, next: Next) -> Response {
+    let sent_cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .any(|cookie| {
+            cookie
+                .trim_start()
+                .strip_prefix(SESSION_COOKIE)
+                .is_some_and(|rest| rest.starts_with('='))
+        });
+    let accepted = request
+        .extensions()
+        .get::<Session>()
+        .is_some_and(|session| session.id().is_some());
+    if sent_cookie && !accepted {
+        tracing::warn!(
+            "session cookie rejected: its signature does not verify (tampered or stale key)"
+        );
+    }
+    next.run(request).await
 }
 
 /// `tower-sessions` answers a bare 500 when it cannot save a session. Say what happened instead,
