@@ -310,6 +310,7 @@ async fn return_to_cannot_leave_the_origin_in_any_spelling() {
         let callback = browser.log_in(&provider, attack).await;
         assert_eq!(callback.location.as_deref(), Some("/"), "{attack:?}");
     }
+    assert!(support::warned("return path refused"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

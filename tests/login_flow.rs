@@ -1,8 +1,10 @@
 //! The whole login through the real axum router, against a provider the test controls.
+//! Forged and malformed inputs (tampered ID tokens, states, queries, cookies, origins) are in
+//! `adversarial.rs`.
 
 mod support;
 
-use support::{query_value, Browser, MockProvider, Tamper, TestApp, CLIENT_ID, EMAIL, KEY_2};
+use support::{query_value, Browser, MockProvider, Tamper, TestApp, CLIENT_ID, EMAIL};
 
 async fn app_and_provider() -> (TestApp, MockProvider, Browser) {
     let provider = MockProvider::start().await;
@@ -247,34 +249,6 @@ async fn state_mismatch_is_rejected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn missing_state_is_rejected() {
-    let (_app, _provider, browser) = app_and_provider().await;
-    let callback = browser.get("/callback?code=abc").await;
-    assert_rejected(&browser, &callback, "invalid_state", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_state_cannot_be_used_twice() {
-    let (_app, provider, browser) = app_and_provider().await;
-    let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
-    let url = started.provider_redirect(&provider);
-    let code = provider.authorize(&url);
-    let state = query_value(&url, "state");
-    let first = browser
-        .get(&format!("/callback?code={code}&state={state}"))
-        .await;
-    assert_eq!(first.status, 303);
-    assert_eq!(first.location.as_deref(), Some("/"));
-    let replay = browser
-        .get(&format!("/callback?code={code}&state={state}"))
-        .await;
-    assert_eq!(
-        replay.location.as_deref(),
-        Some("/auth/error?reason=invalid_state")
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_code_the_provider_refuses_is_rejected() {
     let (_app, provider, browser) = app_and_provider().await;
     let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -296,97 +270,6 @@ async fn provider_errors_are_shown_not_thrown() {
     assert_rejected(&browser, &denied, "access_denied", 403).await;
     let other = browser.get("/callback?error=server_error&state=x").await;
     assert_rejected(&browser, &other, "provider_error", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_callbacks_are_rejected() {
-    let (_app, _provider, browser) = app_and_provider().await;
-    let huge = browser
-        .get(&format!("/callback?code=a&state={}", "s".repeat(20_000)))
-        .await;
-    assert_rejected(&browser, &huge, "malformed_callback", 400).await;
-    let garbage = browser.get("/callback?code=%FF%FE&state=%C3%28&%%%").await;
-    assert!(garbage.location.unwrap().starts_with("/auth/error?reason="));
-}
-
-/// Starts a login, lets the provider sign a tampered ID token, returns the callback response.
-async fn login_with_tampered_token(tamper: Tamper) -> (Browser, support::Page) {
-    let (_app, provider, browser) = app_and_provider().await;
-    provider.tamper(tamper);
-    let callback = browser.log_in(&provider, "/").await;
-    (browser, callback)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nonce_mismatch_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        nonce: Some("another-nonce".into()),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_signature_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        foreign_key: Some(KEY_2),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_audience_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        audience: Some("some-other-app".into()),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_issuer_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        issuer: Some("http://acme.com".into()),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_token_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        expires_in: Some(-600),
-        issued_in: Some(-4200),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token_issued_in_the_future_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        issued_in: Some(3600),
-        expires_in: Some(7200),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_hash_mismatch_is_rejected() {
-    let (browser, callback) = login_with_tampered_token(Tamper {
-        at_hash_of: Some("a-different-access-token".into()),
-        ..Tamper::default()
-    })
-    .await;
-    assert_rejected(&browser, &callback, "invalid_id_token", 400).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -470,20 +353,6 @@ async fn provider_down_then_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn return_to_never_leaves_the_origin() {
-    for attack in [
-        "//evil.example",
-        "https://evil.example",
-        "/\\evil.example",
-        "/%2F%2Fevil.example",
-    ] {
-        let (_app, provider, browser) = app_and_provider().await;
-        let callback = browser.log_in(&provider, attack).await;
-        assert_eq!(callback.location.as_deref(), Some("/"), "{attack}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_both_sessions() {
     let (app, provider, browser) = app_and_provider().await;
     browser.log_in(&provider, "/").await;
@@ -517,23 +386,6 @@ async fn front_channel_logout_clears_the_session() {
     assert!(browser_is_logged_in(&browser).await);
     browser.get("/logout").await;
     assert!(!browser_is_logged_in(&browser).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cross_origin_posts_to_server_functions_are_refused() {
-    let (_app, _provider, browser) = app_and_provider().await;
-    for endpoint in ["/api/login", "/api/logout", "/api/register"] {
-        let forged = browser
-            .send(
-                browser
-                    .http()
-                    .post(format!("{}{endpoint}", browser.base()))
-                    .header("origin", "http://evil.example")
-                    .form(&[("return_to", "/")]),
-            )
-            .await;
-        assert_eq!(forged.status, 403, "{endpoint}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -121,9 +121,13 @@ async fn begin(
     return_to: Option<&str>,
 ) -> Result<String, AuthFailure> {
     let now = unix_now();
+    let safe_return_to = safe_return_path(return_to);
+    if return_to.is_some_and(|requested| requested != safe_return_to) {
+        tracing::warn!("return path refused: not a plain path on this site; using /");
+    }
     let (url, pending) = app
         .oidc
-        .begin_login(flow, safe_return_path(return_to), now)
+        .begin_login(flow, safe_return_to, now)
         .await
         .map_err(|e| {
             tracing::warn!(reason = %e, "login could not start");
