@@ -47,7 +47,7 @@ pub async fn current_user() -> Result<Visitor, ServerFnError> {
         store_quietly(&auth, &session).await;
     }
     Ok(Visitor {
-        user: auth.user.as_ref().map(|user| user_view(&app, user, now)),
+        user: auth.user.as_ref().map(|user| user_view(user, now)),
         notice: notice.then(|| SESSION_ENDED_NOTICE.to_owned()),
     })
 }
@@ -75,16 +75,13 @@ pub async fn refresh_now() -> Result<Option<i64>, ServerFnError> {
 const SESSION_ENDED_NOTICE: &str =
     "Your session has ended at the identity provider. Please log in again.";
 
-fn user_view(app: &AppState, user: &SignedInUser, now: i64) -> UserView {
-    let can_refresh = user
-        .tokens(&app.sealer)
-        .is_ok_and(|tokens| tokens.refresh_token.is_some());
+fn user_view(user: &SignedInUser, now: i64) -> UserView {
     UserView {
         email: user.email.clone(),
         claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
         access_token_expires_at: user.access_token_expires_at,
         rendered_at: now,
-        can_refresh,
+        can_refresh: user.has_refresh_token,
     }
 }
 

@@ -51,6 +51,9 @@ pub struct SignedInUser {
     pub access_token_expires_at: Option<i64>,
     /// Unix seconds at which the current token set was obtained.
     pub tokens_issued_at: i64,
+    /// Whether the sealed set holds a refresh token (so the view need not decrypt to know).
+    #[serde(default)]
+    pub has_refresh_token: bool,
     tokens: SealedTokens,
 }
 
@@ -67,6 +70,7 @@ impl SignedInUser {
             tokens: sealer.seal(tokens, &subject),
             access_token_expires_at: tokens.access_token_expires_at,
             tokens_issued_at: now,
+            has_refresh_token: tokens.refresh_token.is_some(),
             subject,
             email,
             claims,
@@ -83,6 +87,7 @@ impl SignedInUser {
         self.tokens = sealer.seal(tokens, &self.subject);
         self.access_token_expires_at = tokens.access_token_expires_at;
         self.tokens_issued_at = now;
+        self.has_refresh_token = tokens.refresh_token.is_some();
     }
 }
 
