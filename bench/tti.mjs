@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Time to interactive of the guest page: N loads, each in a fresh browser context (empty cache,
 // no cookies), from navigation start to the app's `hydrated` performance mark (set by
-// mark_hydrated_when_interactive() in src/pages/mod.rs once the wasm has hydrated the page).
+// hydrate() in src/lib.rs once every island of the page is hydrated).
 //
 // Usage: node bench/tti.mjs [N=20] [OUT.json] — uses playwright-core from end2end/node_modules
 // and the system Chromium (CHROMIUM_PATH, default /usr/bin/chromium), with the flags of
