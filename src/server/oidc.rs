@@ -270,9 +270,7 @@ impl OidcProvider {
             access_token: access_token.secret().clone(),
             refresh_token: token_response.refresh_token().map(|t| t.secret().clone()),
             id_token: id_token.to_string(),
-            access_token_expires_at: token_response
-                .expires_in()
-                .map(|lifetime| now + lifetime.as_secs() as i64),
+            access_token_expires_at: access_token_expiry(&token_response, now),
         };
         Ok(VerifiedLogin {
             subject,
@@ -343,9 +341,7 @@ impl OidcProvider {
                 .map(|t| t.secret().clone())
                 .or_else(|| current.refresh_token.clone()),
             id_token,
-            access_token_expires_at: response
-                .expires_in()
-                .map(|lifetime| now + lifetime.as_secs() as i64),
+            access_token_expires_at: access_token_expiry(&response, now),
         })
     }
 
@@ -559,6 +555,13 @@ fn strict_verifier(client: &FusionAuthClient) -> CoreIdTokenVerifier<'_> {
                 Ok(())
             }
         })
+}
+
+/// Unix seconds at which the access token of `response` expires, when the provider said.
+fn access_token_expiry(response: &CoreTokenResponse, now: i64) -> Option<i64> {
+    response
+        .expires_in()
+        .map(|lifetime| now + lifetime.as_secs() as i64)
 }
 
 /// Every claim of an ID token whose signature was already verified, as JSON.

@@ -93,15 +93,14 @@ pub async fn refresh_session(
     let Some(user) = auth.user.as_mut() else {
         return RefreshOutcome::NotNeeded;
     };
-    if !force && !refresh_due(user.access_token_expires_at, user.tokens_issued_at, now) {
+    if !user.has_refresh_token
+        || !force && !refresh_due(user.access_token_expires_at, user.tokens_issued_at, now)
+    {
         return RefreshOutcome::NotNeeded;
     }
     let Ok(current) = user.tokens(&app.sealer) else {
         return RefreshOutcome::NotNeeded; // the caller signs such a user out
     };
-    if current.refresh_token.is_none() {
-        return RefreshOutcome::NotNeeded;
-    }
     let Some(session_key) = session.id().map(|id| id.to_string()) else {
         return RefreshOutcome::NotNeeded;
     };
