@@ -7,6 +7,8 @@
 //! * [`pages`] — the views.
 //! * `server` — everything that only runs on the server (configuration, the OpenID Connect
 //!   protocol, sessions, HTTP routes), compiled only with the `ssr` feature.
+//! * `setup` — the `leptos-fusionauth setup` command that configures an existing FusionAuth
+//!   (also `ssr` only).
 
 pub mod app;
 pub mod auth;
@@ -14,6 +16,8 @@ pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod setup;
 
 /// Browser entry point: hydrates the islands of the server-rendered page.
 #[cfg(feature = "hydrate")]

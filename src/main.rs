@@ -1,14 +1,12 @@
 //! Server entry point. `leptos-fusionauth` serves the app; `leptos-fusionauth setup` configures
-//! an existing FusionAuth for it (see `server::provisioning`).
+//! an existing FusionAuth for it (see the `setup` module).
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
-        Some((command, rest)) if command == "setup" => {
-            leptos_fusionauth::server::provisioning::cli(rest).await
-        }
+        Some((command, rest)) if command == "setup" => leptos_fusionauth::setup::cli(rest).await,
         _ => leptos_fusionauth::server::run().await,
     }
 }

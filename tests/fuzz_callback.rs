@@ -4,6 +4,8 @@
 //! CI runs a short version (FUZZ_CASES, default 2 000); `scripts/fuzz-callback.sh` runs 100 000+
 //! cases in release mode and records the result in `docs/FUZZING.md`.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::{body::Body, http::Request, Router};

@@ -2,39 +2,20 @@
 //! Forged and malformed inputs (tampered ID tokens, states, queries, cookies, origins) are in
 //! `adversarial.rs`.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
-use support::{query_value, Browser, MockProvider, Tamper, TestApp, CLIENT_ID, EMAIL};
+use support::{
+    assert_rejected, browser_signed_in, query_value, Browser, MockProvider, Tamper, TestApp,
+    CLIENT_ID, EMAIL,
+};
 
 async fn app_and_provider() -> (TestApp, MockProvider, Browser) {
     let provider = MockProvider::start().await;
     let app = TestApp::start(&provider.issuer).await;
     let browser = app.browser();
     (app, provider, browser)
-}
-
-/// Follows a rejected callback to its error page and checks the page says `reason` with a 4xx.
-async fn assert_rejected(browser: &Browser, callback: &support::Page, reason: &str, status: u16) {
-    let location = callback
-        .location
-        .clone()
-        .expect("a rejected callback redirects");
-    assert_eq!(location, format!("/auth/error?reason={reason}"));
-    let page = browser.get(&location).await;
-    assert_eq!(page.status, status, "{}", page.body);
-    assert!(
-        page.body.contains("We couldn&#x27;t sign you in")
-            || page.body.contains("We couldn't sign you in")
-    );
-    assert!(page.body.contains("Back to the home page"));
-    assert!(
-        !browser_is_logged_in(browser).await,
-        "a rejected login must not sign anyone in"
-    );
-}
-
-async fn browser_is_logged_in(browser: &Browser) -> bool {
-    browser.get("/").await.body.contains("You are logged in as")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,8 +183,8 @@ async fn session_id_is_rotated_at_login() {
     // The pre-login id is worthless now.
     let attacker = app.browser();
     *attacker.cookie.lock().unwrap() = Some(cookie_before);
-    assert!(!browser_is_logged_in(&attacker).await);
-    assert!(browser_is_logged_in(&browser).await);
+    assert!(!browser_signed_in(&attacker).await);
+    assert!(browser_signed_in(&browser).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,7 +215,7 @@ async fn two_tabs_logging_in_at_once_both_succeed() {
         ))
         .await;
     assert_eq!(done_a.location.as_deref(), Some("/?tab=a"));
-    assert!(browser_is_logged_in(&browser).await);
+    assert!(browser_signed_in(&browser).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +323,7 @@ async fn provider_down_then_up() {
         Some("/"),
         "login works once the provider is up"
     );
-    assert!(browser_is_logged_in(&browser).await);
+    assert!(browser_signed_in(&browser).await);
 
     provider.go_down();
     let down_again = browser.post_form("/api/login", &[("return_to", "/")]).await;
@@ -368,7 +349,7 @@ async fn logout_ends_both_sessions() {
         query_value(&location, "post_logout_redirect_uri"),
         format!("{}/logout", app.url)
     );
-    assert!(!browser_is_logged_in(&browser).await);
+    assert!(!browser_signed_in(&browser).await);
 
     // FusionAuth then loads /logout (redirect and hidden iframe): idempotent and frameable.
     for _ in 0..2 {
@@ -383,9 +364,9 @@ async fn logout_ends_both_sessions() {
 async fn front_channel_logout_clears_the_session() {
     let (_app, provider, browser) = app_and_provider().await;
     browser.log_in(&provider, "/").await;
-    assert!(browser_is_logged_in(&browser).await);
+    assert!(browser_signed_in(&browser).await);
     browser.get("/logout").await;
-    assert!(!browser_is_logged_in(&browser).await);
+    assert!(!browser_signed_in(&browser).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,10 @@
 //! Token refresh and the token set at rest, through the real router.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
-use support::{MockProvider, TestApp, EMAIL};
+use support::{signed_in, MockProvider, TestApp, EMAIL};
 
 async fn logged_in_with_ttl(ttl: i64) -> (TestApp, MockProvider, support::Browser) {
     let provider = MockProvider::start().await;
@@ -14,17 +16,13 @@ async fn logged_in_with_ttl(ttl: i64) -> (TestApp, MockProvider, support::Browse
     (app, provider, browser)
 }
 
-fn logged_in(page: &support::Page) -> bool {
-    page.body.contains(&format!("You are logged in as {EMAIL}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_token_about_to_expire_is_refreshed_on_the_next_request() {
     // A one-second token is due at once.
     let (_app, provider, browser) = logged_in_with_ttl(1).await;
     provider.set_access_token_ttl(3600);
     let page = browser.get("/").await;
-    assert!(logged_in(&page), "{}", page.body);
+    assert!(signed_in(&page), "{}", page.body);
     assert_eq!(provider.refresh_grants(), 1);
     assert!(
         page.body.contains("Access token expires in 59:")
@@ -49,13 +47,13 @@ async fn concurrent_requests_of_one_session_refresh_once() {
     provider.set_access_token_ttl(3600);
     // The provider's refresh tokens are one-time use: a second refresh with the same token would
     // be refused and end the session.
-    let pages = futures_join_all((0..8).map(|_| {
+    let pages = spawn_all_and_wait((0..8).map(|_| {
         let browser = browser.clone();
         async move { browser.get("/").await }
     }))
     .await;
     assert!(
-        pages.iter().all(logged_in),
+        pages.iter().all(signed_in),
         "every concurrent request still sees the profile"
     );
     assert_eq!(
@@ -88,7 +86,7 @@ async fn an_unreachable_provider_postpones_the_refresh() {
     let page = browser.get("/").await;
     assert_eq!(page.status, 200);
     assert!(
-        logged_in(&page),
+        signed_in(&page),
         "the user stays signed in while the provider is down"
     );
 }
@@ -106,7 +104,7 @@ async fn refresh_now_gets_a_new_access_token() {
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     assert_eq!(provider.refresh_grants(), 1);
-    assert!(logged_in(&browser.get("/").await));
+    assert!(signed_in(&browser.get("/").await));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,7 +119,7 @@ async fn the_session_store_never_holds_a_token_in_clear() {
     let app = TestApp::start_with_store(&provider.issuer, &[], store).await;
     let browser = app.browser();
     browser.log_in(&provider, "/").await;
-    assert!(logged_in(&browser.get("/").await));
+    assert!(signed_in(&browser.get("/").await));
 
     // The database and its write-ahead log: everything SQLite has written.
     let mut raw = std::fs::read(dir.join("sessions.sqlite")).unwrap();
@@ -134,8 +132,9 @@ async fn the_session_store_never_holds_a_token_in_clear() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `futures::future::join_all` without the dependency: run all, keep the order.
-async fn futures_join_all<F: std::future::Future + Send + 'static>(
+/// Spawns every future as its own task (so they run at once, on several threads) and waits for
+/// all of them; the outputs keep the order.
+async fn spawn_all_and_wait<F: std::future::Future + Send + 'static>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<F::Output>
 where

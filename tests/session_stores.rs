@@ -1,6 +1,8 @@
 //! Sessions that last and scale out, with the real stores: a `redis-server` started on a free
 //! loopback port (Debian's `redis-server` package), and SQLite files.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::{
@@ -9,8 +11,8 @@ use std::{
     time::Duration,
 };
 
-use leptos_fusionauth::server::AppSessionStore;
-use support::{Browser, MockProvider, TestApp, EMAIL};
+use leptos_fusionauth::server::{config::SessionStoreUrl, AppSessionStore};
+use support::{signed_in, Browser, MockProvider, TestApp};
 
 /// A redis-server child process, with append-only persistence in a temp directory so that a
 /// restart keeps the sessions. Stopped when dropped.
@@ -84,7 +86,8 @@ impl Drop for RedisServer {
 }
 
 async fn instance(provider: &MockProvider, store_url: &str) -> TestApp {
-    let store = AppSessionStore::open(store_url).await.expect("store opens");
+    let url = SessionStoreUrl::parse(store_url).expect("a store URL");
+    let store = AppSessionStore::open(&url).await.expect("store opens");
     TestApp::start_with_store(&provider.issuer, &[], store).await
 }
 
@@ -94,10 +97,6 @@ fn same_browser_on(app: &TestApp, other: &Browser) -> Browser {
     let browser = app.browser();
     *browser.cookie.lock().unwrap() = other.cookie.lock().unwrap().clone();
     browser
-}
-
-fn logged_in(page: &support::Page) -> bool {
-    page.body.contains(&format!("You are logged in as {EMAIL}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,13 +113,13 @@ async fn redis_shares_sessions_between_instances_and_survives_restarts() {
     );
     let on_b = same_browser_on(&instance_b, &on_a);
     assert!(
-        logged_in(&on_b.get("/").await),
+        signed_in(&on_b.get("/").await),
         "instance B sees the login made through A"
     );
 
     // An instance restart: a new process state on the same store.
     let restarted = instance(&provider, &redis.url()).await;
-    assert!(logged_in(
+    assert!(signed_in(
         &same_browser_on(&restarted, &on_a).get("/").await
     ));
 }
@@ -132,7 +131,7 @@ async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
     let app = instance(&provider, &redis.url()).await;
     let browser = app.browser();
     browser.log_in(&provider, "/").await;
-    assert!(logged_in(&browser.get("/").await));
+    assert!(signed_in(&browser.get("/").await));
 
     redis.stop();
     let down = browser.get("/").await;
@@ -157,7 +156,7 @@ async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
     let mut recovered = false;
     for _ in 0..40 {
         let page = browser.get("/").await;
-        if logged_in(&page) {
+        if signed_in(&page) {
             recovered = true;
             break;
         }
@@ -179,10 +178,10 @@ async fn sqlite_sessions_survive_an_app_restart() {
     let first = instance(&provider, &url).await;
     let browser = first.browser();
     browser.log_in(&provider, "/").await;
-    assert!(logged_in(&browser.get("/").await));
+    assert!(signed_in(&browser.get("/").await));
 
     let restarted = instance(&provider, &url).await;
-    assert!(logged_in(
+    assert!(signed_in(
         &same_browser_on(&restarted, &browser).get("/").await
     ));
     std::fs::remove_dir_all(&dir).ok();

@@ -2,6 +2,8 @@
 //! each call's method, path, headers and JSON body as FusionAuth's API reference documents them
 //! and answers like FusionAuth, including "already exists" and error answers.
 
+#![allow(clippy::unwrap_used)]
+
 use std::{
     collections::HashMap,
     path::PathBuf,
@@ -16,9 +18,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use leptos_fusionauth::server::provisioning::{
-    run_setup, Desired, Outcome, SetupError, SetupOptions,
-};
+use leptos_fusionauth::setup::{run_setup, Outcome, SetupError, SetupOptions, TargetConfiguration};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
@@ -308,7 +308,7 @@ fn options(url: &str, env_file: PathBuf, dry_run: bool) -> SetupOptions {
         dry_run,
         user_email: None,
         env_file,
-        desired: Desired::default(),
+        target: TargetConfiguration::default(),
     }
 }
 
@@ -361,7 +361,7 @@ async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
 async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     let (url, instance) = fusionauth().await;
     let env_file = temp_env_file("fresh");
-    let desired = Desired::default();
+    let target = TargetConfiguration::default();
 
     let first = run_setup(&options(&url, env_file.clone(), false))
         .await
@@ -382,11 +382,11 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
             ("PATCH".into(), format!("/api/tenant/{TENANT_ID}")),
             (
                 "POST".into(),
-                format!("/api/key/generate/{}", desired.key_id)
+                format!("/api/key/generate/{}", target.key_id)
             ),
             (
                 "POST".into(),
-                format!("/api/application/{}", desired.client_id)
+                format!("/api/application/{}", target.client_id)
             ),
             ("PATCH".into(), format!("/api/user/{USER_ID}")),
             ("POST".into(), format!("/api/user/registration/{USER_ID}")),
@@ -398,7 +398,7 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     );
     assert_eq!(
         calls[2].body,
-        json!({ "application": desired.application() })
+        json!({ "application": target.application() })
     );
     assert_eq!(
         calls[2].tenant_header.as_deref(),
@@ -414,15 +414,15 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     );
     assert_eq!(
         calls[4].body,
-        json!({ "registration": { "applicationId": desired.client_id } })
+        json!({ "registration": { "applicationId": target.client_id } })
     );
 
     let env = std::fs::read_to_string(&env_file).unwrap();
     assert!(
-        env.contains(&format!("CLIENT_ID={}\n", desired.client_id)),
+        env.contains(&format!("CLIENT_ID={}\n", target.client_id)),
         "{env}"
     );
-    assert!(env.contains(&format!("CLIENT_SECRET={}\n", desired.client_secret)));
+    assert!(env.contains(&format!("CLIENT_SECRET={}\n", target.client_secret)));
     assert!(env.contains("ISSUER=http://localhost:9011\n"));
 
     let second = run_setup(&options(&url, env_file.clone(), false))
@@ -443,12 +443,12 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_existing_application_is_completed_not_replaced() {
     let (url, instance) = fusionauth().await;
-    let desired = Desired::default();
+    let target = TargetConfiguration::default();
     instance.lock().unwrap().applications.insert(
-        desired.client_id.clone(),
+        target.client_id.clone(),
         json!({
-            "id": desired.client_id,
-            "name": desired.app_name,
+            "id": target.client_id,
+            "name": target.app_name,
             "oauthConfiguration": {
                 "authorizedRedirectURLs": ["https://other.example/callback", "http://localhost:5001/callback"],
                 "logoutURL": "http://localhost:5001/logout",
@@ -463,7 +463,7 @@ async fn an_existing_application_is_completed_not_replaced() {
         .await
         .unwrap();
 
-    let app = instance.lock().unwrap().applications[&desired.client_id].clone();
+    let app = instance.lock().unwrap().applications[&target.client_id].clone();
     let urls = app["oauthConfiguration"]["authorizedRedirectURLs"]
         .as_array()
         .unwrap()

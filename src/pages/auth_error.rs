@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::set_http_status;
+use super::status::set_http_status;
 use crate::auth::AuthFailure;
 
 /// Where every rejected sign-in ends: `/auth/error?reason=<code>`, with the failure's status.

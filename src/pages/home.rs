@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::set_http_status;
+use super::status::set_http_status;
 use crate::auth::{current_user, AuthFailure, Login, Logout, RefreshTokens, Register, UserView};
 
 #[component]

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::set_http_status;
+use super::status::set_http_status;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {

@@ -24,7 +24,7 @@ pub struct AppConfig {
     pub scopes: Vec<String>,
     /// Where sessions live (`SESSION_DATABASE_URL`: a `sqlite:` URL, or `redis://` to share
     /// sessions between several instances).
-    pub session_database_url: String,
+    pub session_store: SessionStoreUrl,
     /// How long an idle session lives (`SESSION_IDLE_MINUTES`).
     pub session_idle: Duration,
     /// How long fetched discovery metadata and keys are reused before a login refreshes them
@@ -35,19 +35,67 @@ pub struct AppConfig {
 }
 
 /// One invalid or missing variable.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable} {problem}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub problem: String,
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.variable, self.problem)
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// The session store named by `SESSION_DATABASE_URL`, parsed once: the store module opens
+/// whichever this says, and nothing else spells out the schemes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SessionStoreUrl {
+    /// `sqlite:…`: an embedded file, one instance.
+    Sqlite(String),
+    /// `redis://…` or `rediss://…`: shared by several instances.
+    Redis(String),
+}
+
+impl SessionStoreUrl {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(url.to_owned()))
+        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+            Ok(Self::Redis(url.to_owned()))
+        } else {
+            Err(ConfigError::new(
+                "SESSION_DATABASE_URL",
+                "must be a sqlite: or redis:// URL, e.g. \
+                 sqlite://data/sessions.sqlite?mode=rwc or redis://127.0.0.1:6379",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sqlite(url) | Self::Redis(url) => url,
+        }
+    }
+}
+
+/// A Redis URL may carry a password: the log gets the URL without it.
+impl fmt::Debug for SessionStoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match Url::parse(self.as_str()) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("<redacted>"));
+                url.to_string()
+            }
+            _ => self.as_str().to_owned(),
+        };
+        f.write_str(&shown)
+    }
+}
 
 /// Secrets stay out of logs even if someone prints the configuration.
 impl fmt::Debug for AppConfig {
@@ -59,7 +107,7 @@ impl fmt::Debug for AppConfig {
             .field("app_secret_key", &"<redacted>")
             .field("app_url", &self.app_url.as_str())
             .field("scopes", &self.scopes)
-            .field("session_database_url", &self.session_database_url)
+            .field("session_store", &self.session_store)
             .field("session_idle", &self.session_idle)
             .field("discovery_ttl", &self.discovery_ttl)
             .field("provider_timeout", &self.provider_timeout)
@@ -80,86 +128,20 @@ impl AppConfig {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required = |name: &'static str| {
-            value(name).ok_or_else(|| ConfigError {
-                variable: name,
-                problem: "is not set (copy .env.example to .env, or set it in the environment)"
-                    .into(),
-            })
-        };
-
-        let client_id = required("CLIENT_ID")?;
-        let client_secret = required("CLIENT_SECRET")?;
-        let issuer = required("ISSUER")?;
-        parse_base_url("ISSUER", &issuer)?;
-        let app_secret_key = required("APP_SECRET_KEY")?;
-        if app_secret_key.len() < MIN_SECRET_KEY_BYTES {
-            return Err(ConfigError {
-                variable: "APP_SECRET_KEY",
-                problem: format!(
-                    "must be at least {MIN_SECRET_KEY_BYTES} characters long (it is {}); \
-                     generate one with `openssl rand -hex 32`",
-                    app_secret_key.len()
-                ),
-            });
-        }
-        let app_url = parse_base_url(
-            "APP_URL",
-            &value("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()),
-        )?;
-        if app_url.path() != "/" {
-            return Err(ConfigError {
-                variable: "APP_URL",
-                problem: "must be an origin without a path, e.g. http://localhost:5001".into(),
-            });
-        }
-        let scopes: Vec<String> = value("OIDC_SCOPES")
-            .unwrap_or_else(|| DEFAULT_SCOPES.into())
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        if !scopes.iter().any(|scope| scope == "openid") {
-            return Err(ConfigError {
-                variable: "OIDC_SCOPES",
-                problem: "must include the `openid` scope".into(),
-            });
-        }
-        let session_database_url =
-            value("SESSION_DATABASE_URL").unwrap_or_else(|| DEFAULT_SESSION_DATABASE_URL.into());
-        if !["sqlite:", "redis://", "rediss://"]
-            .iter()
-            .any(|scheme| session_database_url.starts_with(scheme))
-        {
-            return Err(ConfigError {
-                variable: "SESSION_DATABASE_URL",
-                problem: "must be a sqlite: or redis:// URL, e.g. \
-                          sqlite://data/sessions.sqlite?mode=rwc or redis://127.0.0.1:6379"
-                    .into(),
-            });
-        }
-        let session_idle =
-            Duration::from_secs(60 * parse_number(&value, "SESSION_IDLE_MINUTES", 8 * 60, 1)?);
-        let discovery_ttl =
-            Duration::from_secs(parse_number(&value, "OIDC_DISCOVERY_TTL_SECS", 300, 0)?);
-        let provider_timeout =
-            Duration::from_secs(parse_number(&value, "OIDC_HTTP_TIMEOUT_SECS", 5, 1)?);
-
+        let vars = Variables(&lookup);
         Ok(Self {
-            client_id,
-            client_secret,
-            issuer,
-            app_secret_key,
-            app_url,
-            scopes,
-            session_database_url,
-            session_idle,
-            discovery_ttl,
-            provider_timeout,
+            client_id: vars.required("CLIENT_ID")?,
+            client_secret: vars.required("CLIENT_SECRET")?,
+            issuer: parse_issuer(vars.required("ISSUER")?)?,
+            app_secret_key: parse_secret_key(vars.required("APP_SECRET_KEY")?)?,
+            app_url: parse_app_url(&vars.or("APP_URL", DEFAULT_APP_URL))?,
+            scopes: parse_scopes(&vars.or("OIDC_SCOPES", DEFAULT_SCOPES))?,
+            session_store: SessionStoreUrl::parse(
+                &vars.or("SESSION_DATABASE_URL", DEFAULT_SESSION_DATABASE_URL),
+            )?,
+            session_idle: Duration::from_secs(60 * vars.number("SESSION_IDLE_MINUTES", 8 * 60, 1)?),
+            discovery_ttl: Duration::from_secs(vars.number("OIDC_DISCOVERY_TTL_SECS", 300, 0)?),
+            provider_timeout: Duration::from_secs(vars.number("OIDC_HTTP_TIMEOUT_SECS", 5, 1)?),
         })
     }
 
@@ -185,7 +167,7 @@ impl AppConfig {
 
 /// An http(s) URL without query or fragment; a trailing slash is not significant.
 fn parse_base_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError> {
-    let invalid = |problem: String| ConfigError { variable, problem };
+    let invalid = |problem: String| ConfigError::new(variable, problem);
     let url = Url::parse(raw).map_err(|e| invalid(format!("is not a valid URL ({e}): {raw}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
@@ -198,22 +180,82 @@ fn parse_base_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError>
     Ok(url)
 }
 
-fn parse_number(
-    value: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    minimum: u64,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = value(variable) else {
-        return Ok(default);
-    };
-    match raw.parse::<u64>() {
-        Ok(number) if number >= minimum => Ok(number),
-        _ => Err(ConfigError {
-            variable,
-            problem: format!("must be a whole number ≥ {minimum}, got `{raw}`"),
-        }),
+/// The variables as the configuration sees them: trimmed, and empty meaning unset.
+struct Variables<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Variables<'_, F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
+
+    fn or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or_else(|| {
+            ConfigError::new(
+                name,
+                "is not set (copy .env.example to .env, or set it in the environment)",
+            )
+        })
+    }
+
+    fn number(&self, name: &'static str, default: u64, minimum: u64) -> Result<u64, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        match raw.parse::<u64>() {
+            Ok(number) if number >= minimum => Ok(number),
+            _ => Err(ConfigError::new(
+                name,
+                format!("must be a whole number ≥ {minimum}, got `{raw}`"),
+            )),
+        }
+    }
+}
+
+fn parse_issuer(issuer: String) -> Result<String, ConfigError> {
+    parse_base_url("ISSUER", &issuer)?;
+    Ok(issuer)
+}
+
+fn parse_secret_key(key: String) -> Result<String, ConfigError> {
+    if key.len() < MIN_SECRET_KEY_BYTES {
+        return Err(ConfigError::new(
+            "APP_SECRET_KEY",
+            format!(
+                "must be at least {MIN_SECRET_KEY_BYTES} characters long (it is {}); \
+                 generate one with `openssl rand -hex 32`",
+                key.len()
+            ),
+        ));
+    }
+    Ok(key)
+}
+
+fn parse_app_url(raw: &str) -> Result<Url, ConfigError> {
+    let app_url = parse_base_url("APP_URL", raw)?;
+    if app_url.path() != "/" {
+        return Err(ConfigError::new(
+            "APP_URL",
+            "must be an origin without a path, e.g. http://localhost:5001",
+        ));
+    }
+    Ok(app_url)
+}
+
+fn parse_scopes(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let scopes: Vec<String> = raw.split_whitespace().map(str::to_owned).collect();
+    if !scopes.iter().any(|scope| scope == "openid") {
+        return Err(ConfigError::new(
+            "OIDC_SCOPES",
+            "must include the `openid` scope",
+        ));
+    }
+    Ok(scopes)
 }
 
 #[cfg(test)]

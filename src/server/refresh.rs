@@ -12,15 +12,24 @@ use std::{
 use tower_sessions::Session;
 
 use super::{
-    oidc::RefreshError,
-    session::{AuthSession, TokenSet},
-    AppState,
+    oidc::{OidcProvider, RefreshError, TokenSet},
+    seal::Sealer,
+    session::{AuthSession, SignedInUser},
 };
 
-/// A refresh that just landed is handed to the requests that waited for it for this long.
+/// A refresh that just completed is handed to the requests that waited for it for this long.
 const REUSE_WINDOW: Duration = Duration::from_secs(10);
 /// Refresh at most this long before expiry (less for short-lived tokens, see [`refresh_due`]).
 const MAX_MARGIN_SECS: i64 = 60;
+
+/// When to refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshWhen {
+    /// Only when the access token is about to expire (every page view asks this).
+    Due,
+    /// Now, whatever the expiry ("Refresh now").
+    Now,
+}
 
 /// What a refresh attempt came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,41 +43,46 @@ pub enum RefreshOutcome {
     Unavailable,
 }
 
-struct Landed {
+/// The result of a refresh, kept briefly for the requests that waited on it.
+struct CompletedRefresh {
     tokens: TokenSet,
     at: Instant,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Landed>>>;
+/// One session's refresh: whoever holds the lock refreshes, the others then reuse the result.
+type RefreshSlot = Arc<tokio::sync::Mutex<Option<CompletedRefresh>>>;
 
-/// One in-flight refresh per session id (single-flight within this process).
+/// One slot per session with a refresh in flight or just completed (single flight within this
+/// process).
 #[derive(Default)]
-pub struct RefreshFlights {
-    slots: Mutex<HashMap<String, Slot>>,
+struct RefreshSlots {
+    slots: Mutex<HashMap<String, RefreshSlot>>,
 }
 
-impl RefreshFlights {
-    fn slot(&self, session_key: &str) -> Slot {
+impl RefreshSlots {
+    /// This session's slot. Finished slots nobody waits for any more are forgotten.
+    fn slot(&self, session_key: &str) -> RefreshSlot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget finished flights nobody waits for any more.
         slots.retain(|_, slot| {
             Arc::strong_count(slot) > 1
                 || slot
                     .try_lock()
-                    .map(|landed| {
-                        landed
+                    .map(|completed| {
+                        completed
                             .as_ref()
-                            .is_some_and(|l| l.at.elapsed() < REUSE_WINDOW)
+                            .is_some_and(|c| c.at.elapsed() < REUSE_WINDOW)
                     })
                     .unwrap_or(true)
         });
         slots.entry(session_key.to_owned()).or_default().clone()
     }
+}
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.slots.lock().unwrap().len()
-    }
+/// Refreshes sessions' tokens, one refresh per session at a time (within this process).
+pub struct TokenRefresher {
+    oidc: Arc<OidcProvider>,
+    sealer: Sealer,
+    slots: RefreshSlots,
 }
 
 /// Whether a token expiring at `expires_at`, issued at `issued_at`, should be refreshed `now`:
@@ -81,67 +95,93 @@ pub fn refresh_due(expires_at: Option<i64>, issued_at: i64, now: i64) -> bool {
     expires_at - now <= margin
 }
 
-/// Refreshes the signed-in user's tokens when due (or always, with `force`), storing the result
-/// in the session. A refused refresh ends the session and leaves a notice for the guest view.
-pub async fn refresh_session(
-    app: &AppState,
-    session: &Session,
-    auth: &mut AuthSession,
-    force: bool,
-    now: i64,
-) -> RefreshOutcome {
-    let Some(user) = auth.user.as_mut() else {
-        return RefreshOutcome::NotNeeded;
-    };
-    if !user.has_refresh_token
-        || !force && !refresh_due(user.access_token_expires_at, user.tokens_issued_at, now)
-    {
-        return RefreshOutcome::NotNeeded;
-    }
-    let Ok(current) = user.tokens(&app.sealer) else {
-        return RefreshOutcome::NotNeeded; // the caller signs such a user out
-    };
-    let Some(session_key) = session.id().map(|id| id.to_string()) else {
-        return RefreshOutcome::NotNeeded;
-    };
-
-    let slot = app.refresh_flights.slot(&session_key);
-    let mut landed = slot.lock().await;
-    let outcome = match landed.as_ref().filter(|l| l.at.elapsed() < REUSE_WINDOW) {
-        // Another request of this session refreshed while we waited: use its result.
-        Some(done) => {
-            user.set_tokens(&done.tokens, now, &app.sealer);
-            RefreshOutcome::Refreshed
+impl TokenRefresher {
+    pub fn new(oidc: Arc<OidcProvider>, sealer: Sealer) -> Self {
+        Self {
+            oidc,
+            sealer,
+            slots: RefreshSlots::default(),
         }
-        None => match app.oidc.refresh(&current, &user.subject, now).await {
+    }
+
+    /// Refreshes the signed-in user's tokens when `when` says so, storing the result in the
+    /// session. A refused refresh ends the session and leaves a notice for the guest view.
+    pub async fn refresh_session(
+        &self,
+        session: &Session,
+        auth: &mut AuthSession,
+        when: RefreshWhen,
+        now: i64,
+    ) -> RefreshOutcome {
+        let Some(user) = auth.user.as_mut() else {
+            return RefreshOutcome::NotNeeded;
+        };
+        let due = refresh_due(user.access_token_expires_at, user.tokens_issued_at, now);
+        if !user.has_refresh_token || (when == RefreshWhen::Due && !due) {
+            return RefreshOutcome::NotNeeded;
+        }
+        let Some(session_key) = session.id().map(|id| id.to_string()) else {
+            return RefreshOutcome::NotNeeded;
+        };
+        let outcome = self.refresh_once(&session_key, user, now).await;
+        if outcome == RefreshOutcome::Ended {
+            auth.user = None;
+            auth.session_ended_notice = true;
+        }
+        if matches!(outcome, RefreshOutcome::Refreshed | RefreshOutcome::Ended) {
+            if let Err(e) = auth.store(session).await {
+                tracing::warn!(reason = %e, "session store unavailable after refresh");
+            }
+        }
+        outcome
+    }
+
+    /// Refreshes `user`'s tokens, or takes over the result of a refresh of the same session
+    /// that finished while this request waited for it.
+    async fn refresh_once(
+        &self,
+        session_key: &str,
+        user: &mut SignedInUser,
+        now: i64,
+    ) -> RefreshOutcome {
+        let Ok(current) = user.tokens(&self.sealer) else {
+            return RefreshOutcome::NotNeeded; // the caller signs such a user out
+        };
+        let slot = self.slots.slot(session_key);
+        let mut completed = slot.lock().await;
+        if let Some(done) = completed.as_ref().filter(|c| c.at.elapsed() < REUSE_WINDOW) {
+            return self.adopt(user, &done.tokens, now);
+        }
+        match self.oidc.refresh(&current, &user.subject, now).await {
             Ok(tokens) => {
-                user.set_tokens(&tokens, now, &app.sealer);
-                *landed = Some(Landed {
+                let outcome = self.adopt(user, &tokens, now);
+                *completed = Some(CompletedRefresh {
                     tokens,
                     at: Instant::now(),
                 });
                 tracing::info!(subject = %user.subject, "access token refreshed");
-                RefreshOutcome::Refreshed
+                outcome
             }
             Err(RefreshError::Refused(reason)) => {
                 tracing::warn!(%reason, subject = %user.subject, "refresh refused; session ended");
-                auth.user = None;
-                auth.session_ended_notice = true;
                 RefreshOutcome::Ended
             }
             Err(RefreshError::Unavailable(reason)) => {
                 tracing::warn!(%reason, "token refresh postponed");
                 RefreshOutcome::Unavailable
             }
-        },
-    };
-    drop(landed);
-    if matches!(outcome, RefreshOutcome::Refreshed | RefreshOutcome::Ended) {
-        if let Err(e) = auth.store(session).await {
-            tracing::warn!(reason = %e, "session store unavailable after refresh");
         }
     }
-    outcome
+
+    fn adopt(&self, user: &mut SignedInUser, tokens: &TokenSet, now: i64) -> RefreshOutcome {
+        match user.set_tokens(tokens, now, &self.sealer) {
+            Ok(()) => RefreshOutcome::Refreshed,
+            Err(e) => {
+                tracing::warn!(reason = %e, "refreshed tokens cannot be stored");
+                RefreshOutcome::Unavailable
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -166,7 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_slot_per_session_and_finished_slots_are_forgotten() {
-        let flights = RefreshFlights::default();
+        let flights = RefreshSlots::default();
         let a = flights.slot("a");
         let a_again = flights.slot("a");
         assert!(Arc::ptr_eq(&a, &a_again));
@@ -175,7 +215,7 @@ mod tests {
         drop((a, a_again, b));
         flights.slot("c");
         assert_eq!(
-            flights.len(),
+            flights.slots.lock().unwrap().len(),
             1,
             "idle, empty slots of a and b were dropped"
         );

@@ -1,11 +1,28 @@
-//! Everything this app keeps in a session, in one typed struct stored under one key.
+//! Everything this app keeps in a session, in one typed struct ([`AuthSession`]) stored under
+//! one key, and the store that keeps it ([`store`]). The tokens inside are sealed before they
+//! reach the store.
 
-use std::fmt;
+pub mod store;
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::token_seal::{SealedTokens, TokenSealer, UnsealError};
+use super::{
+    oidc::{PendingLogin, TokenSet},
+    seal::{SealError, Sealed, Sealer, UnsealError},
+};
+
+/// The session cookie's name: distinct from FusionAuth's own cookies, which share `localhost`
+/// with the app during development.
+pub const SESSION_COOKIE: &str = "leptos_fusionauth_session";
+
+/// Separates the token set's key from every other use of `APP_SECRET_KEY` (the cookie signature).
+const TOKEN_SEAL_PURPOSE: &[u8] = b"leptos-fusionauth/session-token-set/v1";
+
+/// The sealer for token sets at rest, keyed from `APP_SECRET_KEY`.
+pub fn token_sealer(app_secret_key: &str) -> Sealer {
+    Sealer::new(app_secret_key, TOKEN_SEAL_PURPOSE)
+}
 
 /// The session key under which [`AuthSession`] is stored.
 const SESSION_KEY: &str = "auth";
@@ -26,19 +43,6 @@ pub struct AuthSession {
     pub session_ended_notice: bool,
 }
 
-/// One login attempt, from the redirect to FusionAuth until its callback. Keyed by `state`, so
-/// several tabs can log in at the same time without disturbing each other.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    pub state: String,
-    pub pkce_verifier: String,
-    pub nonce: String,
-    /// Already validated as a same-origin path.
-    pub return_to: String,
-    /// Unix seconds.
-    pub started_at: i64,
-}
-
 /// A signed-in user: what the views show, and the tokens, which never leave the server and are
 /// stored only encrypted.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -54,7 +58,9 @@ pub struct SignedInUser {
     /// Whether the sealed set holds a refresh token (so the view need not decrypt to know).
     #[serde(default)]
     pub has_refresh_token: bool,
-    tokens: SealedTokens,
+    /// The [`TokenSet`], sealed with the user's subject as context (a sealed set copied into
+    /// another user's record does not open).
+    tokens: Sealed,
 }
 
 impl SignedInUser {
@@ -64,63 +70,36 @@ impl SignedInUser {
         claims: serde_json::Map<String, serde_json::Value>,
         tokens: &TokenSet,
         now: i64,
-        sealer: &TokenSealer,
-    ) -> Self {
-        Self {
-            tokens: sealer.seal(tokens, &subject),
+        sealer: &Sealer,
+    ) -> Result<Self, SealError> {
+        Ok(Self {
+            tokens: sealer.seal(tokens, &subject)?,
             access_token_expires_at: tokens.access_token_expires_at,
             tokens_issued_at: now,
             has_refresh_token: tokens.refresh_token.is_some(),
             subject,
             email,
             claims,
-        }
+        })
     }
 
     /// The decrypted token set.
-    pub fn tokens(&self, sealer: &TokenSealer) -> Result<TokenSet, UnsealError> {
+    pub fn tokens(&self, sealer: &Sealer) -> Result<TokenSet, UnsealError> {
         sealer.open(&self.tokens, &self.subject)
     }
 
     /// Replaces the token set (after a refresh).
-    pub fn set_tokens(&mut self, tokens: &TokenSet, now: i64, sealer: &TokenSealer) {
-        self.tokens = sealer.seal(tokens, &self.subject);
+    pub fn set_tokens(
+        &mut self,
+        tokens: &TokenSet,
+        now: i64,
+        sealer: &Sealer,
+    ) -> Result<(), SealError> {
+        self.tokens = sealer.seal(tokens, &self.subject)?;
         self.access_token_expires_at = tokens.access_token_expires_at;
         self.tokens_issued_at = now;
         self.has_refresh_token = tokens.refresh_token.is_some();
-    }
-}
-
-/// The OAuth token set. Its `Debug` never prints a token.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct TokenSet {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    pub id_token: String,
-    /// Unix seconds at which the access token expires, when the provider said.
-    pub access_token_expires_at: Option<i64>,
-}
-
-impl fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("access_token", &"<redacted>")
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("id_token", &"<redacted>")
-            .field("access_token_expires_at", &self.access_token_expires_at)
-            .finish()
-    }
-}
-
-impl fmt::Debug for PendingLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingLogin")
-            .field("return_to", &self.return_to)
-            .field("started_at", &self.started_at)
-            .finish_non_exhaustive()
+        Ok(())
     }
 }
 
@@ -282,17 +261,5 @@ mod tests {
         session.add_pending(attempt("new", 10_000), 10_000);
         assert_eq!(session.pending.len(), 1);
         assert_eq!(session.pending[0].state, "new");
-    }
-
-    #[test]
-    fn debug_never_prints_tokens() {
-        let tokens = TokenSet {
-            access_token: "secret-access".into(),
-            refresh_token: Some("secret-refresh".into()),
-            id_token: "secret-id".into(),
-            access_token_expires_at: Some(1),
-        };
-        let rendered = format!("{tokens:?} {:?}", attempt("secret-state", 1));
-        assert!(!rendered.contains("secret"), "{rendered}");
     }
 }

@@ -1,65 +1,6 @@
-//! What the pages may ask of authentication: four server functions and the types the browser is
-//! allowed to see. The protocol itself lives in `crate::server` and only runs on the server.
-
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The signed-in user as the browser sees it: the claims to show, never a token.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserView {
-    pub email: String,
-    /// Verified ID token claims merged with userinfo, pretty-printed on the server so the
-    /// browser bundle needs no JSON formatter.
-    pub claims_json: String,
-    /// Unix seconds at which the session's access token expires, if known.
-    pub access_token_expires_at: Option<i64>,
-    /// The server's clock when this view was made: the countdown starts from it, so the server
-    /// and the browser render the same first frame.
-    pub rendered_at: i64,
-    /// Whether a refresh token is held ("Refresh now" is offered).
-    pub can_refresh: bool,
-}
-
-/// Who is looking at the page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Visitor {
-    /// `None` for a guest.
-    pub user: Option<UserView>,
-    /// A message for the guest view, e.g. after the provider refused to refresh the session.
-    pub notice: Option<String>,
-}
-
-/// Returns the signed-in user (refreshing the access token when it is about to expire).
-#[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Visitor, ServerFnError> {
-    crate::server::flows::current_user().await
-}
-
-/// Refreshes the session's access token now; returns its new expiry (Unix seconds). When the
-/// provider refuses, the session is over and the browser is sent to the guest page.
-#[server(endpoint = "refresh")]
-pub async fn refresh_tokens() -> Result<Option<i64>, ServerFnError> {
-    crate::server::flows::refresh_now().await
-}
-
-/// Starts the authorization code flow and redirects the browser to FusionAuth's login page.
-/// `return_to` is the same-origin path to come back to after login.
-#[server(endpoint = "login")]
-pub async fn login(return_to: Option<String>) -> Result<(), ServerFnError> {
-    crate::server::flows::start(crate::server::flows::Flow::SignIn, return_to).await
-}
-
-/// Same as [`login`], but lands on FusionAuth's self-service registration form.
-#[server(endpoint = "register")]
-pub async fn register(return_to: Option<String>) -> Result<(), ServerFnError> {
-    crate::server::flows::start(crate::server::flows::Flow::Register, return_to).await
-}
-
-/// Ends the local session, then FusionAuth's single sign-on session.
-#[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), ServerFnError> {
-    crate::server::flows::logout().await
-}
+//! Every way a sign-in can fail, as the person in front of the browser should hear it: one closed
+//! enum with a stable code (for the error page's URL), an HTTP status and a message. A leaf
+//! module, shared by the pages and the server.
 
 /// Why a sign-in did not complete. The server redirects to `/auth/error?reason=<code>`; the
 /// error page turns the code back into a message and an HTTP status.

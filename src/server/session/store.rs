@@ -20,6 +20,26 @@ use tower_sessions_sqlx_store::{
     SqliteStore,
 };
 
+use crate::server::config::SessionStoreUrl;
+
+/// The session store could not be opened at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreOpenError {
+    #[error("SESSION_DATABASE_URL is invalid: {0}")]
+    InvalidUrl(String),
+    #[error("cannot create {path}: {source}")]
+    CreateDirectory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the session database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("cannot create the session table: {0}")]
+    Migrate(String),
+    #[error("cannot set up the Redis client: {0}")]
+    Redis(String),
+}
+
 /// How long a Redis command may take before the request gets the "session store unavailable"
 /// page instead of hanging.
 const REDIS_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -31,12 +51,11 @@ pub enum AppSessionStore {
 }
 
 impl AppSessionStore {
-    /// Opens the store named by `url` (`sqlite:…` or `redis://…`/`rediss://…`).
-    pub async fn open(url: &str) -> Result<Self, String> {
-        if url.starts_with("redis://") || url.starts_with("rediss://") {
-            open_redis_store(url).await.map(Self::Redis)
-        } else {
-            open_sqlite_store(url).await.map(Self::Sqlite)
+    /// Opens the store `url` names.
+    pub async fn open(url: &SessionStoreUrl) -> Result<Self, StoreOpenError> {
+        match url {
+            SessionStoreUrl::Sqlite(url) => open_sqlite_store(url).await.map(Self::Sqlite),
+            SessionStoreUrl::Redis(url) => open_redis_store(url).await.map(Self::Redis),
         }
     }
 
@@ -92,9 +111,9 @@ impl SessionStore for AppSessionStore {
 }
 
 /// Opens (and creates) the SQLite session database and its table.
-pub async fn open_sqlite_store(url: &str) -> Result<SqliteStore, String> {
+pub async fn open_sqlite_store(url: &str) -> Result<SqliteStore, StoreOpenError> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| format!("SESSION_DATABASE_URL is invalid: {e}"))?
+        .map_err(|e| StoreOpenError::InvalidUrl(e.to_string()))?
         .create_if_missing(true)
         // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (a login's session
         // write drops from ~1 ms to ~0.02 ms); a crash of the app loses nothing, a power cut at
@@ -103,27 +122,31 @@ pub async fn open_sqlite_store(url: &str) -> Result<SqliteStore, String> {
         .synchronous(SqliteSynchronous::Normal);
     if let Some(parent) = Path::new(options.get_filename()).parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreOpenError::CreateDirectory {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
     }
     let pool = SqlitePool::connect_with(options)
         .await
-        .map_err(|e| format!("cannot open the session database {url}: {e}"))?;
+        .map_err(|e| StoreOpenError::Open {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
     let store = SqliteStore::new(pool);
     store
         .migrate()
         .await
-        .map_err(|e| format!("cannot create the session table: {e}"))?;
+        .map_err(|e| StoreOpenError::Migrate(e.to_string()))?;
     Ok(store)
 }
 
 /// Connects to Redis. An unreachable Redis does not stop the app: the pool keeps reconnecting,
 /// requests that need a session get the "session store unavailable" page meanwhile, and
 /// everything works again once Redis answers — no restart needed.
-pub async fn open_redis_store(url: &str) -> Result<RedisStore<Pool>, String> {
-    let config =
-        Config::from_url(url).map_err(|e| format!("SESSION_DATABASE_URL is invalid: {e}"))?;
+pub async fn open_redis_store(url: &str) -> Result<RedisStore<Pool>, StoreOpenError> {
+    let config = Config::from_url(url).map_err(|e| StoreOpenError::InvalidUrl(e.to_string()))?;
     let mut builder = Builder::from_config(config);
     builder
         .with_connection_config(|connection| {
@@ -137,7 +160,7 @@ pub async fn open_redis_store(url: &str) -> Result<RedisStore<Pool>, String> {
         .set_policy(ReconnectPolicy::new_constant(0, 500));
     let pool = builder
         .build_pool(4)
-        .map_err(|e| format!("cannot set up the Redis client: {e}"))?;
+        .map_err(|e| StoreOpenError::Redis(e.to_string()))?;
     pool.connect();
     match tokio::time::timeout(REDIS_COMMAND_TIMEOUT, pool.wait_for_connect()).await {
         Ok(Ok(())) => tracing::info!("connected to the Redis session store"),

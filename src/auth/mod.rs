@@ -1,0 +1,44 @@
+//! What the pages may ask of authentication: the server functions, and the types the browser is
+//! allowed to see (re-exported from the leaf modules [`types`] and [`failure`]). The protocol
+//! itself lives in `crate::server` and only runs on the server: each server function here is
+//! one call down into `crate::server::flows`.
+
+pub mod failure;
+pub mod types;
+
+use leptos::prelude::*;
+
+pub use failure::AuthFailure;
+pub use types::{LoginFlow, UserView, Visitor};
+
+/// Returns the signed-in user (refreshing the access token when it is about to expire).
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Visitor, ServerFnError> {
+    crate::server::flows::current_user().await
+}
+
+/// Refreshes the session's access token now; returns its new expiry (Unix seconds). When the
+/// provider refuses, the session is over and the browser is sent to the guest page.
+#[server(endpoint = "refresh")]
+pub async fn refresh_tokens() -> Result<Option<i64>, ServerFnError> {
+    crate::server::flows::refresh_now().await
+}
+
+/// Starts the authorization code flow and redirects the browser to FusionAuth's login page.
+/// `return_to` is the same-origin path to come back to after login.
+#[server(endpoint = "login")]
+pub async fn login(return_to: Option<String>) -> Result<(), ServerFnError> {
+    crate::server::flows::start_login(LoginFlow::SignIn, return_to).await
+}
+
+/// Same as [`login`], but lands on FusionAuth's self-service registration form.
+#[server(endpoint = "register")]
+pub async fn register(return_to: Option<String>) -> Result<(), ServerFnError> {
+    crate::server::flows::start_login(LoginFlow::Register, return_to).await
+}
+
+/// Ends the local session, then FusionAuth's single sign-on session.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    crate::server::flows::logout().await
+}

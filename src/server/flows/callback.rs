@@ -1,0 +1,153 @@
+//! `/callback`: FusionAuth's answer to a login, checked step by step. Every rejection is logged
+//! with its reason and becomes an [`AuthFailure`]; nothing is signed in unless every step passed.
+
+use tower_sessions::Session;
+
+use super::failures;
+use crate::{
+    auth::failure::AuthFailure,
+    server::{
+        oidc::{PendingLogin, VerifiedLogin},
+        session::{unix_now, AuthSession, SignedInUser},
+        state::AppState,
+    },
+};
+
+/// The query FusionAuth sends to the redirect URI. Unknown parameters (`locale`, `userState`)
+/// are ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// RFC 9207: the issuer that sent this response (FusionAuth 1.69+).
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// A login that went through: where to go next, and how long the provider took.
+pub struct CompletedLogin {
+    pub return_to: String,
+    pub provider_time: std::time::Duration,
+}
+
+/// Validates the response, exchanges the code and signs the user in.
+pub async fn complete(
+    app: &AppState,
+    session: &Session,
+    params: CallbackParams,
+) -> Result<CompletedLogin, AuthFailure> {
+    let now = unix_now();
+    reject_provider_error(&params)?;
+    reject_other_issuer(&params, &app.config.issuer)?;
+    let state = required_state(&params)?;
+    let pending = consume_attempt(session, state, now).await?;
+    let code = required_code(params.code)?;
+    let login = app
+        .oidc
+        .finish_login(code, &pending, now)
+        .await
+        .map_err(failures::login_rejected)?;
+    sign_in(app, session, &login, now).await?;
+    Ok(CompletedLogin {
+        return_to: pending.return_to,
+        provider_time: login.provider_time,
+    })
+}
+
+/// FusionAuth reported an error instead of a code (the user cancelled, a policy refused).
+fn reject_provider_error(params: &CallbackParams) -> Result<(), AuthFailure> {
+    match params.error.as_deref() {
+        Some(error) => Err(failures::provider_error(
+            error,
+            params.error_description.as_deref(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// RFC 9207: a response that names another issuer is a mix-up attack.
+fn reject_other_issuer(params: &CallbackParams, issuer: &str) -> Result<(), AuthFailure> {
+    match params.iss.as_deref() {
+        Some(iss) if iss != issuer => {
+            tracing::warn!(
+                iss,
+                "callback rejected: response from another issuer (mix-up)"
+            );
+            Err(AuthFailure::ProviderError)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn required_state(params: &CallbackParams) -> Result<&str, AuthFailure> {
+    params
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            tracing::warn!("callback rejected: no state parameter");
+            AuthFailure::InvalidState
+        })
+}
+
+fn required_code(code: Option<String>) -> Result<String, AuthFailure> {
+    code.filter(|c| !c.is_empty()).ok_or_else(|| {
+        tracing::warn!("callback rejected: no authorization code");
+        AuthFailure::MissingCode
+    })
+}
+
+/// Takes the login attempt `state` names out of the session and stores the session at once, so
+/// a state is never accepted twice, whatever fails next.
+async fn consume_attempt(
+    session: &Session,
+    state: &str,
+    now: i64,
+) -> Result<PendingLogin, AuthFailure> {
+    let mut auth = AuthSession::load(session)
+        .await
+        .map_err(failures::session_unavailable)?;
+    let pending = auth
+        .take_pending(state, now)
+        .map_err(failures::state_rejected)?;
+    auth.store(session)
+        .await
+        .map_err(failures::session_unavailable)?;
+    Ok(pending)
+}
+
+/// Stores the verified user in the session under a new session id: an id planted before login
+/// (fixation) is dead.
+async fn sign_in(
+    app: &AppState,
+    session: &Session,
+    login: &VerifiedLogin,
+    now: i64,
+) -> Result<(), AuthFailure> {
+    let user = SignedInUser::new(
+        login.subject.clone(),
+        login.email.clone(),
+        login.claims.clone(),
+        &login.tokens,
+        now,
+        &app.sealer,
+    )
+    .map_err(|e| {
+        tracing::warn!(reason = %e, "callback rejected: the tokens cannot be sealed");
+        AuthFailure::Unknown
+    })?;
+    let mut auth = AuthSession::load(session)
+        .await
+        .map_err(failures::session_unavailable)?;
+    session
+        .cycle_id()
+        .await
+        .map_err(failures::session_unavailable)?;
+    auth.user = Some(user);
+    auth.store(session)
+        .await
+        .map_err(failures::session_unavailable)?;
+    tracing::info!(subject = %login.subject, "login succeeded");
+    Ok(())
+}

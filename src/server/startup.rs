@@ -1,0 +1,185 @@
+//! Start-up: configuration, the session store, the router with its layers, serving with a
+//! graceful shutdown. Every start-up failure is one line on stderr and exit status 2.
+
+use std::{net::SocketAddr, path::Path, process::ExitCode};
+
+use axum::{middleware as axum_middleware, routing::get, Router};
+use leptos::config::{get_configuration, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+use tower_sessions::{
+    cookie::{Key, SameSite},
+    Expiry, SessionManagerLayer, SessionStore,
+};
+
+use super::{
+    config::{AppConfig, ConfigError},
+    middleware,
+    oidc::HttpClientError,
+    routes,
+    session::{
+        store::{AppSessionStore, StoreOpenError},
+        SESSION_COOKIE,
+    },
+    state::AppState,
+};
+use crate::app::{shell, App};
+
+/// Why the server did not start (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(".env cannot be read: {0}")]
+    DotEnv(#[from] dotenvy::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot read the Leptos settings: {0}")]
+    LeptosSettings(String),
+    #[error(transparent)]
+    SessionStore(#[from] StoreOpenError),
+    #[error(transparent)]
+    HttpClient(#[from] HttpClientError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The whole HTTP application: auth routes, the Leptos pages and server functions, static
+/// files, sessions and security headers.
+pub fn router<S>(state: AppState, store: S) -> Router
+where
+    S: SessionStore + Clone,
+{
+    let pages = generate_route_list(App);
+    Router::new()
+        .route("/callback", get(routes::callback))
+        .route("/logout", get(routes::front_channel_logout))
+        .route("/healthz", get(routes::healthz))
+        .leptos_routes(&state, pages, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            middleware::reject_cross_site_posts,
+        ))
+        .layer(axum_middleware::from_fn(
+            middleware::log_rejected_session_cookies,
+        ))
+        .layer(session_layer(store, &state.config))
+        .layer(axum_middleware::from_fn(
+            middleware::explain_session_store_failures,
+        ))
+        .layer(axum_middleware::from_fn(middleware::security_headers))
+        .layer(
+            // Log the path only: the callback's query carries the authorization code.
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Session cookie: HttpOnly, SameSite=Lax (Strict would drop it on the redirect back from
+/// FusionAuth), Secure on https, signed with a key derived from `APP_SECRET_KEY`.
+fn session_layer<S: SessionStore + Clone>(
+    store: S,
+    config: &AppConfig,
+) -> SessionManagerLayer<S, tower_sessions::service::SignedCookie> {
+    let idle = time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::hours(8));
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookies_secure())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+        .with_signed(Key::derive_from(config.app_secret_key.as_bytes()))
+}
+
+/// Leptos settings: cargo-leptos passes them as `LEPTOS_*` variables; a binary started on its
+/// own (a container, `target/release/leptos-fusionauth`) reads `Leptos.toml` instead.
+fn leptos_options() -> Result<LeptosOptions, StartupError> {
+    let under_cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let file = (!under_cargo_leptos && Path::new("Leptos.toml").exists()).then_some("Leptos.toml");
+    get_configuration(file)
+        .map(|conf| conf.leptos_options)
+        .map_err(|e| StartupError::LeptosSettings(e.to_string()))
+}
+
+/// The server's `main`: configuration, session store, router, graceful shutdown.
+pub async fn run() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve() -> Result<(), StartupError> {
+    load_dotenv()?;
+    init_tracing();
+    let config = AppConfig::from_env()?;
+    let leptos_options = leptos_options()?;
+    let store = AppSessionStore::open(&config.session_store).await?;
+    let cleanup = store.spawn_expiry_cleanup();
+    let address = leptos_options.site_addr;
+    let public_url = config.app_url.clone();
+    let state = AppState::new(config, leptos_options)?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Listen { address, source })?;
+    tracing::info!(%address, %public_url, "listening; open the public URL in a browser");
+    let served = axum::serve(listener, router(state, store))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    if let Some(cleanup) = cleanup {
+        cleanup.abort();
+    }
+    served.map_err(StartupError::Serve)
+}
+
+/// `.env` is optional; one that exists but cannot be read is an error.
+fn load_dotenv() -> Result<(), StartupError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

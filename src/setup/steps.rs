@@ -1,0 +1,303 @@
+//! One function per provisioning step. Each looks at FusionAuth (or the `.env` file) and returns
+//! a [`Finding`]: what is in place already, or the one change that would put it in place.
+//!
+//! 1. the first tenant's `issuer` (<https://fusionauth.io/docs/apis/tenants>);
+//! 2. the RS256 signing key (<https://fusionauth.io/docs/apis/keys>);
+//! 3. the application, with refresh tokens and self-service registration, which the tutorial's
+//!    script left out (<https://fusionauth.io/docs/apis/applications>);
+//! 4. the user's full name (<https://fusionauth.io/docs/apis/users>);
+//! 5. the user's registration to the application (<https://fusionauth.io/docs/apis/registrations>);
+//! 6. `CLIENT_ID`, `CLIENT_SECRET` and `ISSUER` in the app's `.env`.
+
+use std::path::Path;
+
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use super::{
+    api::{string_at, FusionAuthApi, SetupError},
+    env_file::plan_env_update,
+    finding::{Change, Finding},
+    target::TargetConfiguration,
+};
+
+/// The tenant the tutorial configures: the first one.
+pub async fn first_tenant(api: &FusionAuthApi) -> Result<Value, SetupError> {
+    let tenants = api.call(Method::GET, "/api/tenant", None, None).await?;
+    tenants
+        .get("tenants")
+        .and_then(Value::as_array)
+        .and_then(|list| list.first())
+        .cloned()
+        .ok_or_else(|| SetupError::Invalid("FusionAuth has no tenant".into()))
+}
+
+/// 1. The tenant's issuer must be the app's `ISSUER` (FusionAuth's default, `acme.com`, is not
+///    a URL that strict OpenID Connect clients accept).
+pub fn tenant_issuer(tenant: &Value, tenant_id: &str, target: &TargetConfiguration) -> Finding {
+    if tenant.pointer("/issuer").and_then(Value::as_str) == Some(target.issuer.as_str()) {
+        return Finding::in_place(format!("tenant {tenant_id}: issuer is {}", target.issuer));
+    }
+    Finding::change(
+        format!("tenant {tenant_id}: set issuer to {}", target.issuer),
+        Change::Api {
+            method: Method::PATCH,
+            path: format!("/api/tenant/{tenant_id}"),
+            body: target.tenant_patch(),
+            tenant_id: None,
+        },
+    )
+}
+
+/// 2. The RS256 key that signs the application's tokens.
+pub async fn signing_key(
+    api: &FusionAuthApi,
+    target: &TargetConfiguration,
+) -> Result<Finding, SetupError> {
+    let Some(found) = api.find(&format!("/api/key/{}", target.key_id)).await? else {
+        return Ok(Finding::change(
+            format!("key {}: generate an RS256 2048-bit key", target.key_id),
+            Change::Api {
+                method: Method::POST,
+                path: format!("/api/key/generate/{}", target.key_id),
+                body: target.key_request(),
+                tenant_id: None,
+            },
+        ));
+    };
+    let algorithm = found
+        .pointer("/key/algorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    if algorithm != "RS256" {
+        return Err(SetupError::Invalid(format!(
+            "key {} exists but is {algorithm}, not RS256",
+            target.key_id
+        )));
+    }
+    Ok(Finding::in_place(format!(
+        "key {}: RS256 key exists",
+        target.key_id
+    )))
+}
+
+/// 3. The application: created when missing, completed (never replaced) when it exists. Also
+///    returns the client secret `.env` must hold: an existing application keeps its own.
+pub async fn application(
+    api: &FusionAuthApi,
+    target: &TargetConfiguration,
+    tenant_id: &str,
+) -> Result<(Finding, String), SetupError> {
+    let path = format!("/api/application/{}", target.client_id);
+    let Some(found) = api.find(&path).await? else {
+        let finding = Finding::change(
+            format!(
+                "application {} ({}): create",
+                target.app_name, target.client_id
+            ),
+            Change::Api {
+                method: Method::POST,
+                path,
+                body: json!({ "application": target.application() }),
+                tenant_id: Some(tenant_id.to_owned()),
+            },
+        );
+        return Ok((finding, target.client_secret.clone()));
+    };
+    let existing = found.get("application").cloned().unwrap_or(Value::Null);
+    // An existing secret is kept: other clients may use it. `.env` gets the real one.
+    let secret = existing
+        .pointer("/oauthConfiguration/clientSecret")
+        .and_then(Value::as_str)
+        .unwrap_or(&target.client_secret)
+        .to_owned();
+    let mut wanted = target.application();
+    if let Some(oauth) = wanted
+        .get_mut("oauthConfiguration")
+        .and_then(Value::as_object_mut)
+    {
+        oauth.remove("clientSecret");
+    }
+    let finding = match merge_missing(&wanted, &existing) {
+        None => Finding::in_place(format!(
+            "application {}: configured as needed",
+            target.client_id
+        )),
+        Some(patch) => Finding::change(
+            format!(
+                "application {}: update redirect URLs, grants, refresh tokens, registration \
+                 and signing keys",
+                target.client_id
+            ),
+            Change::Api {
+                method: Method::PATCH,
+                path,
+                body: json!({ "application": patch }),
+                tenant_id: Some(tenant_id.to_owned()),
+            },
+        ),
+    };
+    Ok((finding, secret))
+}
+
+/// The user with `email`, or — as the tutorial's script does — the only user there is.
+pub async fn find_user(api: &FusionAuthApi, email: Option<&str>) -> Result<Value, SetupError> {
+    if let Some(email) = email {
+        let path = format!("/api/user?email={}", urlencode(email));
+        return api
+            .find(&path)
+            .await?
+            .and_then(|found| found.get("user").cloned())
+            .ok_or_else(|| {
+                SetupError::Invalid(format!("no FusionAuth user has the email {email}"))
+            });
+    }
+    let found = api
+        .call(Method::GET, "/api/user/search?queryString=*", None, None)
+        .await?;
+    let users = found
+        .get("users")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    match users.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(SetupError::Invalid(
+            "FusionAuth has no user to register".into(),
+        )),
+        many => Err(SetupError::Invalid(format!(
+            "FusionAuth has {} users: name one with --user-email",
+            many.len()
+        ))),
+    }
+}
+
+/// 4. The user's full name, from first and last name (the profile shows `name`).
+pub fn full_name(user: &Value) -> Result<Finding, SetupError> {
+    let user_id = string_at(user, "/id")?;
+    let email = user_email(user);
+    let text = |pointer: &str| user.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let wanted = format!("{} {}", text("/firstName"), text("/lastName"))
+        .trim()
+        .to_owned();
+    let current = text("/fullName");
+    if wanted.is_empty() || current == wanted {
+        return Ok(Finding::in_place(format!(
+            "user {email}: full name is {current:?}"
+        )));
+    }
+    Ok(Finding::change(
+        format!("user {email}: set full name to {wanted:?}"),
+        Change::Api {
+            method: Method::PATCH,
+            path: format!("/api/user/{user_id}"),
+            body: json!({ "user": { "fullName": wanted } }),
+            tenant_id: None,
+        },
+    ))
+}
+
+/// 5. The user's registration to the application (`requireRegistration` is on).
+pub fn registration(user: &Value, target: &TargetConfiguration) -> Result<Finding, SetupError> {
+    let user_id = string_at(user, "/id")?;
+    let email = user_email(user);
+    let registered = user
+        .pointer("/registrations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|r| r.get("applicationId").and_then(Value::as_str) == Some(target.client_id.as_str()));
+    if registered {
+        return Ok(Finding::in_place(format!(
+            "user {email}: registered to the application"
+        )));
+    }
+    Ok(Finding::change(
+        format!("user {email}: register to the application"),
+        Change::Api {
+            method: Method::POST,
+            path: format!("/api/user/registration/{user_id}"),
+            body: json!({ "registration": { "applicationId": target.client_id } }),
+            tenant_id: None,
+        },
+    ))
+}
+
+/// 6. The app's `.env`: the client it signs in as and the issuer it trusts.
+pub fn env_file(path: &Path, target: &TargetConfiguration, client_secret: &str) -> Finding {
+    let updates = [
+        ("CLIENT_ID", target.client_id.as_str()),
+        ("CLIENT_SECRET", client_secret),
+        ("ISSUER", target.issuer.as_str()),
+    ];
+    let (before, after) = plan_env_update(path, &updates);
+    if before.as_deref() == Some(after.as_str()) {
+        return Finding::in_place(format!(
+            "{}: CLIENT_ID, CLIENT_SECRET, ISSUER up to date",
+            path.display()
+        ));
+    }
+    Finding::change(
+        format!("{}: write CLIENT_ID, CLIENT_SECRET, ISSUER", path.display()),
+        Change::WriteFile {
+            path: path.to_owned(),
+            contents: after,
+        },
+    )
+}
+
+fn user_email(user: &Value) -> String {
+    user.pointer("/email")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned()
+}
+
+/// The fields of `wanted` that `existing` lacks or differs in, as a PATCH body; `None` when
+/// nothing is missing. Lists are merged (the union), so URLs and grants someone added by hand
+/// survive the PATCH, which replaces lists whole.
+pub fn merge_missing(wanted: &Value, existing: &Value) -> Option<Value> {
+    match (wanted, existing) {
+        (Value::Object(wanted), Value::Object(existing)) => {
+            let mut patch = Map::new();
+            for (key, value) in wanted {
+                let current = existing.get(key).unwrap_or(&Value::Null);
+                if let Some(change) = merge_missing(value, current) {
+                    patch.insert(key.clone(), change);
+                }
+            }
+            (!patch.is_empty()).then_some(Value::Object(patch))
+        }
+        (Value::Array(wanted), Value::Array(existing)) => {
+            let missing: Vec<&Value> = wanted.iter().filter(|v| !existing.contains(v)).collect();
+            if missing.is_empty() {
+                return None;
+            }
+            let mut union = existing.clone();
+            union.extend(missing.into_iter().cloned());
+            Some(Value::Array(union))
+        }
+        (wanted, existing) if wanted == existing => None,
+        (wanted, _) => Some(wanted.clone()),
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_missing_keeps_what_is_there_and_adds_what_is_not() {
+        let wanted = json!({ "a": 1, "list": ["x", "y"], "nested": { "b": true } });
+        assert_eq!(merge_missing(&wanted, &wanted), None);
+        let existing = json!({ "a": 1, "list": ["z", "x"], "nested": { "b": false, "c": 3 } });
+        assert_eq!(
+            merge_missing(&wanted, &existing),
+            Some(json!({ "list": ["z", "x", "y"], "nested": { "b": true } }))
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! A cookie-keeping "browser" for the app under test: plain form posts (as `ActionForm` does
+//! before hydration), GETs, and the whole login through the provider the test controls.
+
+use std::sync::{Arc, Mutex};
+
+use super::provider::MockProvider;
+
+/// A response reduced to what the tests look at.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// Keeps the app's session cookie like a browser does, and records every Set-Cookie header.
+#[derive(Clone)]
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+    pub cookie: Arc<Mutex<Option<String>>>,
+    pub set_cookie_headers: Arc<Mutex<Vec<String>>>,
+}
+
+impl Browser {
+    /// A browser with no cookies, for the app at `base`.
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                // A hung request fails its test instead of stalling the whole run.
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            cookie: Arc::new(Mutex::new(None)),
+            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    /// A plain HTML form post (no JavaScript), as `ActionForm` does before hydration.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .header("origin", &self.base)
+            .form(form);
+        self.send(request).await
+    }
+
+    pub async fn send(&self, mut request: reqwest::RequestBuilder) -> Page {
+        if let Some(cookie) = self.cookie.lock().unwrap().clone() {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("app reachable");
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap().to_owned();
+            let pair = value.split(';').next().unwrap().to_owned();
+            let removed = value.contains("Max-Age=0") || pair.ends_with('=');
+            *self.cookie.lock().unwrap() = (!removed).then_some(pair);
+            self.set_cookie_headers.lock().unwrap().push(value);
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    /// Login → provider → callback. Returns the callback's response.
+    pub async fn log_in(&self, provider: &MockProvider, return_to: &str) -> Page {
+        let started = self
+            .post_form("/api/login", &[("return_to", return_to)])
+            .await;
+        let authorize_url = started.provider_redirect(provider);
+        let code = provider.authorize(&authorize_url);
+        let state = query_value(&authorize_url, "state");
+        self.get(&format!("/callback?code={code}&state={state}"))
+            .await
+    }
+
+    /// Another browser on the same app, with no cookies.
+    pub fn stranger(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            cookie: Arc::new(Mutex::new(None)),
+            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Page {
+    /// The Location of a redirect to the provider's authorize endpoint.
+    pub fn provider_redirect(&self, provider: &MockProvider) -> url::Url {
+        let location = self.location.clone().unwrap_or_else(|| {
+            panic!(
+                "expected a redirect to the provider, got {} {}",
+                self.status, self.body
+            )
+        });
+        assert!(
+            location.starts_with(&format!("{}/oauth2/authorize?", provider.issuer)),
+            "{location}"
+        );
+        url::Url::parse(&location).unwrap()
+    }
+}
+
+pub fn query_value(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("{name} missing from {url}"))
+}
