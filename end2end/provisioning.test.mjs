@@ -30,7 +30,9 @@ const COMPOSE_ENV_FILE = at('compose.env');
 const FUSIONAUTH_APPLICATION_ID = '3c219e58-ed0e-4b18-ad48-f4f92793ae32';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// The test user of the tutorial (see /work/shared/FUSIONAUTH.md and the Playwright suite).
+// The test user of FusionAuth's Flask tutorial, whom the main README tells readers to sign in as
+// and the Playwright suite logs in as. Written out here, not read from the kickstart, because
+// this file checks the kickstart.
 const TEST_USER = { email: 'richard@example.com', firstName: 'Richard', lastName: 'Hendricks' };
 
 // ---------------------------------------------------------------------------------------------
