@@ -18,11 +18,38 @@ CEILING_BIN="${CEILING_BIN:-$CARGO_TARGET_DIR/release/bench-ceiling}"
 # CARGO_TARGET_DIR is.
 SITE_ROOT="${SITE_ROOT:-$REPO_ROOT/target/site}"
 
-# Public URLs (the app checks Origin against APP_URL; cookies are per host name, as in a browser)
-# and the loopback addresses the servers listen on.
-APP_URL="http://localhost:5001"
-APP_LOOPBACK="http://127.0.0.1:5001"
-ISSUER="http://localhost:9011"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# demo_setting KEY: KEY's value in .env.example, where the demo settings (client id and secret,
+# issuer, app URL) are written once for the app and all the tooling. Plain KEY=VALUE lines, as
+# that file has them.
+demo_setting() {
+  local value
+  value=$(sed -n "s/^$1=//p" "$REPO_ROOT/.env.example" | tail -n 1)
+  [[ -n "$value" ]] || die "$REPO_ROOT/.env.example has no $1"
+  printf '%s\n' "$value"
+}
+
+# url_port URL: the explicit port of URL (http://host:PORT[/...]).
+url_port() {
+  [[ "$1" =~ ^[a-z]+://[^/]*:([0-9]+)(/.*)?$ ]] || die "$1 has no explicit port"
+  printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+# The demo client, and the public URLs (the app checks Origin against APP_URL; cookies are per
+# host name, as in a browser) and the loopback addresses the servers listen on.
+DEMO_CLIENT_ID="$(demo_setting CLIENT_ID)" || exit 1
+DEMO_CLIENT_SECRET="$(demo_setting CLIENT_SECRET)" || exit 1
+APP_URL="$(demo_setting APP_URL)" || exit 1
+APP_PORT="$(url_port "$APP_URL")" || exit 1
+APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
+ISSUER="$(demo_setting ISSUER)" || exit 1
+ISSUER_PORT="$(url_port "$ISSUER")" || exit 1
 CEILING_PORT=5101
 CEILING_URL="http://127.0.0.1:$CEILING_PORT"
 SESSION_COOKIE=leptos_fusionauth_session
@@ -55,13 +82,6 @@ BENCH_PIDS=()
 APP_PID=""
 PROVIDER_PID=""
 CEILING_PID=""
-
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-warn() { printf 'warning: %s\n' "$*" >&2; }
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
 
 # Stops one process we started (TERM, then KILL after 5 s) and waits for it.
 stop_pid() {
@@ -120,12 +140,12 @@ ensure_port_free() {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 start_provider() {
-  ensure_port_free 9011 "stand-in provider"
+  ensure_port_free "$ISSUER_PORT" "stand-in provider"
   ensure_port_free 9012 "stand-in provider control"
   [[ -d "$REPO_ROOT/end2end/node_modules/oidc-provider" ]] ||
     die "end2end/node_modules is missing: run scripts/setup-toolchain.sh (or npm ci in end2end/)"
   say "starting the stand-in provider ($ISSUER)"
-  (cd "$REPO_ROOT/end2end" && PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
+  (cd "$REPO_ROOT/end2end" && PORT="$ISSUER_PORT" PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
     >"$BENCH_WORK/provider.log" 2>&1 &
   PROVIDER_PID=$!
   BENCH_PIDS+=("$PROVIDER_PID")
@@ -147,7 +167,7 @@ stop_provider() {
 start_app() {
   [[ -x "$APP_BIN" ]] || die "$APP_BIN is missing: run bench/run.sh build first"
   [[ -f "$SITE_ROOT/pkg/leptos-fusionauth.wasm" ]] || die "$SITE_ROOT/pkg has no wasm: run bench/run.sh build first"
-  ensure_port_free 5001 "app"
+  ensure_port_free "$APP_PORT" "app"
   APP_DB_DIR="$BENCH_WORK/app-$(date +%s%N)"
   mkdir -p "$APP_DB_DIR"
   APP_DB="$APP_DB_DIR/sessions.sqlite"
@@ -157,8 +177,8 @@ start_app() {
   (
     cd "$REPO_ROOT" || exit 1
     exec "${prefix[@]}" env \
-      CLIENT_ID=e9fdb985-9173-4e01-9d73-ac2d60d1dc8e \
-      CLIENT_SECRET=change-this-in-production-to-be-a-real-secret \
+      CLIENT_ID="$DEMO_CLIENT_ID" \
+      CLIENT_SECRET="$DEMO_CLIENT_SECRET" \
       ISSUER="$ISSUER" \
       APP_SECRET_KEY=bench-only-secret-key-bench-only-secret-key-0123456789 \
       APP_URL="$APP_URL" \
