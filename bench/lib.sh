@@ -97,6 +97,26 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# track_started PID URL SECONDS LOG WHAT: stops PID on exit, and waits until URL answers; if it
+# does not, prints LOG and fails with "WHAT did not start".
+track_started() {
+  local pid="$1" url="$2" timeout="$3" log="$4" what="$5"
+  BENCH_PIDS+=("$pid")
+  wait_http "$url" "$timeout" "$pid" || {
+    cat "$log" >&2
+    die "$what did not start"
+  }
+}
+
+# stop_server VAR: stops now the process whose pid VAR holds (PROVIDER_PID, APP_PID,
+# CEILING_PID), and empties VAR.
+stop_server() {
+  local var="$1"
+  stop_pid "${!var}"
+  forget_pid "${!var}"
+  printf -v "$var" '%s' ""
+}
+
 bench_cleanup() {
   local pid
   for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
@@ -148,18 +168,10 @@ start_provider() {
   (cd "$REPO_ROOT/end2end" && PORT="$ISSUER_PORT" PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
     >"$BENCH_WORK/provider.log" 2>&1 &
   PROVIDER_PID=$!
-  BENCH_PIDS+=("$PROVIDER_PID")
-  wait_http "$ISSUER/.well-known/openid-configuration" 60 "$PROVIDER_PID" || {
-    cat "$BENCH_WORK/provider.log" >&2
-    die "the stand-in provider did not start"
-  }
+  track_started "$PROVIDER_PID" "$ISSUER/.well-known/openid-configuration" 60 "$BENCH_WORK/provider.log" "the stand-in provider"
 }
 
-stop_provider() {
-  stop_pid "$PROVIDER_PID"
-  forget_pid "$PROVIDER_PID"
-  PROVIDER_PID=""
-}
+stop_provider() { stop_server PROVIDER_PID; }
 
 # start_app [NAME=VALUE...]: the release binary with the Playwright suite's environment, a fresh
 # SQLite session database, discovery cached for 5 min and logs at `warn` (no per-request or
@@ -190,18 +202,10 @@ start_app() {
       "$APP_BIN"
   ) >"$APP_DB_DIR/app.log" 2>&1 &
   APP_PID=$!
-  BENCH_PIDS+=("$APP_PID")
-  wait_http "$APP_LOOPBACK/healthz" 60 "$APP_PID" || {
-    cat "$APP_DB_DIR/app.log" >&2
-    die "the app did not start"
-  }
+  track_started "$APP_PID" "$APP_LOOPBACK/healthz" 60 "$APP_DB_DIR/app.log" "the app"
 }
 
-stop_app() {
-  stop_pid "$APP_PID"
-  forget_pid "$APP_PID"
-  APP_PID=""
-}
+stop_app() { stop_server APP_PID; }
 
 # start_ceiling [HTML_FILE]: the bare axum server of bench/ceiling on 127.0.0.1:5101.
 start_ceiling() {
@@ -212,18 +216,10 @@ start_ceiling() {
   [[ "$PIN_SERVERS" == 1 ]] && prefix=("${SERVER_PIN[@]}")
   "${prefix[@]}" "$CEILING_BIN" "$@" >"$BENCH_WORK/ceiling.log" 2>&1 &
   CEILING_PID=$!
-  BENCH_PIDS+=("$CEILING_PID")
-  wait_http "$CEILING_URL/" 30 "$CEILING_PID" || {
-    cat "$BENCH_WORK/ceiling.log" >&2
-    die "the ceiling server did not start"
-  }
+  track_started "$CEILING_PID" "$CEILING_URL/" 30 "$BENCH_WORK/ceiling.log" "the ceiling server"
 }
 
-stop_ceiling() {
-  stop_pid "$CEILING_PID"
-  forget_pid "$CEILING_PID"
-  CEILING_PID=""
-}
+stop_ceiling() { stop_server CEILING_PID; }
 
 # Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.
 login_cookie() {
