@@ -18,11 +18,38 @@ CEILING_BIN="${CEILING_BIN:-$CARGO_TARGET_DIR/release/bench-ceiling}"
 # CARGO_TARGET_DIR is.
 SITE_ROOT="${SITE_ROOT:-$REPO_ROOT/target/site}"
 
-# Public URLs (the app checks Origin against APP_URL; cookies are per host name, as in a browser)
-# and the loopback addresses the servers listen on.
-APP_URL="http://localhost:5001"
-APP_LOOPBACK="http://127.0.0.1:5001"
-ISSUER="http://localhost:9011"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# demo_setting KEY: KEY's value in .env.example, where the demo settings (client id and secret,
+# issuer, app URL) are written once for the app and all the tooling. Plain KEY=VALUE lines, as
+# that file has them.
+demo_setting() {
+  local value
+  value=$(sed -n "s/^$1=//p" "$REPO_ROOT/.env.example" | tail -n 1)
+  [[ -n "$value" ]] || die "$REPO_ROOT/.env.example has no $1"
+  printf '%s\n' "$value"
+}
+
+# url_port URL: the explicit port of URL (http://host:PORT[/...]).
+url_port() {
+  [[ "$1" =~ ^[a-z]+://[^/]*:([0-9]+)(/.*)?$ ]] || die "$1 has no explicit port"
+  printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+# The demo client, and the public URLs (the app checks Origin against APP_URL; cookies are per
+# host name, as in a browser) and the loopback addresses the servers listen on.
+DEMO_CLIENT_ID="$(demo_setting CLIENT_ID)" || exit 1
+DEMO_CLIENT_SECRET="$(demo_setting CLIENT_SECRET)" || exit 1
+APP_URL="$(demo_setting APP_URL)" || exit 1
+APP_PORT="$(url_port "$APP_URL")" || exit 1
+APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
+ISSUER="$(demo_setting ISSUER)" || exit 1
+ISSUER_PORT="$(url_port "$ISSUER")" || exit 1
 CEILING_PORT=5101
 CEILING_URL="http://127.0.0.1:$CEILING_PORT"
 SESSION_COOKIE=leptos_fusionauth_session
@@ -56,13 +83,6 @@ APP_PID=""
 PROVIDER_PID=""
 CEILING_PID=""
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-warn() { printf 'warning: %s\n' "$*" >&2; }
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
-
 # Stops one process we started (TERM, then KILL after 5 s) and waits for it.
 stop_pid() {
   local pid="$1"
@@ -75,6 +95,26 @@ stop_pid() {
   done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+}
+
+# track_started PID URL SECONDS LOG WHAT: stops PID on exit, and waits until URL answers; if it
+# does not, prints LOG and fails with "WHAT did not start".
+track_started() {
+  local pid="$1" url="$2" timeout="$3" log="$4" what="$5"
+  BENCH_PIDS+=("$pid")
+  wait_http "$url" "$timeout" "$pid" || {
+    cat "$log" >&2
+    die "$what did not start"
+  }
+}
+
+# stop_server VAR: stops now the process whose pid VAR holds (PROVIDER_PID, APP_PID,
+# CEILING_PID), and empties VAR.
+stop_server() {
+  local var="$1"
+  stop_pid "${!var}"
+  forget_pid "${!var}"
+  printf -v "$var" '%s' ""
 }
 
 bench_cleanup() {
@@ -120,26 +160,18 @@ ensure_port_free() {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 start_provider() {
-  ensure_port_free 9011 "stand-in provider"
+  ensure_port_free "$ISSUER_PORT" "stand-in provider"
   ensure_port_free 9012 "stand-in provider control"
   [[ -d "$REPO_ROOT/end2end/node_modules/oidc-provider" ]] ||
     die "end2end/node_modules is missing: run scripts/setup-toolchain.sh (or npm ci in end2end/)"
   say "starting the stand-in provider ($ISSUER)"
-  (cd "$REPO_ROOT/end2end" && PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
+  (cd "$REPO_ROOT/end2end" && PORT="$ISSUER_PORT" PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
     >"$BENCH_WORK/provider.log" 2>&1 &
   PROVIDER_PID=$!
-  BENCH_PIDS+=("$PROVIDER_PID")
-  wait_http "$ISSUER/.well-known/openid-configuration" 60 "$PROVIDER_PID" || {
-    cat "$BENCH_WORK/provider.log" >&2
-    die "the stand-in provider did not start"
-  }
+  track_started "$PROVIDER_PID" "$ISSUER/.well-known/openid-configuration" 60 "$BENCH_WORK/provider.log" "the stand-in provider"
 }
 
-stop_provider() {
-  stop_pid "$PROVIDER_PID"
-  forget_pid "$PROVIDER_PID"
-  PROVIDER_PID=""
-}
+stop_provider() { stop_server PROVIDER_PID; }
 
 # start_app [NAME=VALUE...]: the release binary with the Playwright suite's environment, a fresh
 # SQLite session database, discovery cached for 5 min and logs at `warn` (no per-request or
@@ -147,7 +179,7 @@ stop_provider() {
 start_app() {
   [[ -x "$APP_BIN" ]] || die "$APP_BIN is missing: run bench/run.sh build first"
   [[ -f "$SITE_ROOT/pkg/leptos-fusionauth.wasm" ]] || die "$SITE_ROOT/pkg has no wasm: run bench/run.sh build first"
-  ensure_port_free 5001 "app"
+  ensure_port_free "$APP_PORT" "app"
   APP_DB_DIR="$BENCH_WORK/app-$(date +%s%N)"
   mkdir -p "$APP_DB_DIR"
   APP_DB="$APP_DB_DIR/sessions.sqlite"
@@ -157,8 +189,8 @@ start_app() {
   (
     cd "$REPO_ROOT" || exit 1
     exec "${prefix[@]}" env \
-      CLIENT_ID=e9fdb985-9173-4e01-9d73-ac2d60d1dc8e \
-      CLIENT_SECRET=change-this-in-production-to-be-a-real-secret \
+      CLIENT_ID="$DEMO_CLIENT_ID" \
+      CLIENT_SECRET="$DEMO_CLIENT_SECRET" \
       ISSUER="$ISSUER" \
       APP_SECRET_KEY=bench-only-secret-key-bench-only-secret-key-0123456789 \
       APP_URL="$APP_URL" \
@@ -170,18 +202,10 @@ start_app() {
       "$APP_BIN"
   ) >"$APP_DB_DIR/app.log" 2>&1 &
   APP_PID=$!
-  BENCH_PIDS+=("$APP_PID")
-  wait_http "$APP_LOOPBACK/healthz" 60 "$APP_PID" || {
-    cat "$APP_DB_DIR/app.log" >&2
-    die "the app did not start"
-  }
+  track_started "$APP_PID" "$APP_LOOPBACK/healthz" 60 "$APP_DB_DIR/app.log" "the app"
 }
 
-stop_app() {
-  stop_pid "$APP_PID"
-  forget_pid "$APP_PID"
-  APP_PID=""
-}
+stop_app() { stop_server APP_PID; }
 
 # start_ceiling [HTML_FILE]: the bare axum server of bench/ceiling on 127.0.0.1:5101.
 start_ceiling() {
@@ -192,18 +216,10 @@ start_ceiling() {
   [[ "$PIN_SERVERS" == 1 ]] && prefix=("${SERVER_PIN[@]}")
   "${prefix[@]}" "$CEILING_BIN" "$@" >"$BENCH_WORK/ceiling.log" 2>&1 &
   CEILING_PID=$!
-  BENCH_PIDS+=("$CEILING_PID")
-  wait_http "$CEILING_URL/" 30 "$CEILING_PID" || {
-    cat "$BENCH_WORK/ceiling.log" >&2
-    die "the ceiling server did not start"
-  }
+  track_started "$CEILING_PID" "$CEILING_URL/" 30 "$BENCH_WORK/ceiling.log" "the ceiling server"
 }
 
-stop_ceiling() {
-  stop_pid "$CEILING_PID"
-  forget_pid "$CEILING_PID"
-  CEILING_PID=""
-}
+stop_ceiling() { stop_server CEILING_PID; }
 
 # Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.
 login_cookie() {

@@ -16,17 +16,18 @@
 //                                                 16), no cookie kept: N new sessions, each
 //                                                 holding a pending login attempt
 //
-// Environment: APP_URL (http://localhost:5001), APP_CONNECT (where to connect for APP_URL,
-// default http://127.0.0.1:5001: the app listens on IPv4 loopback only), E2E_USER_EMAIL,
-// E2E_USER_PASSWORD.
+// Environment: APP_URL (default: .env.example's), APP_CONNECT (where to connect for APP_URL,
+// default 127.0.0.1 on the port of .env.example's APP_URL: the app listens on IPv4 loopback
+// only), E2E_USER_EMAIL, E2E_USER_PASSWORD (default: the kickstart's demo user).
 
 import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 
-const APP_URL = (process.env.APP_URL ?? 'http://localhost:5001').replace(/\/+$/, '');
-const APP_CONNECT = (process.env.APP_CONNECT ?? 'http://127.0.0.1:5001').replace(/\/+$/, '');
-const EMAIL = process.env.E2E_USER_EMAIL ?? 'richard@example.com';
-const PASSWORD = process.env.E2E_USER_PASSWORD ?? 'password';
+import { demoSetting, demoUser, setting, trimSlash } from '../end2end/support/env.mjs';
+
+const APP_URL = trimSlash(setting('APP_URL'));
+const APP_CONNECT = trimSlash(process.env.APP_CONNECT ?? `http://127.0.0.1:${new URL(demoSetting('APP_URL')).port}`);
+const { email: EMAIL, password: PASSWORD } = demoUser();
 const SESSION_COOKIE = 'leptos_fusionauth_session';
 const APP_ORIGIN = new URL(APP_URL).origin;
 const MAX_HOPS = 20;

@@ -4,31 +4,22 @@
 // hydrate() in src/lib.rs once every island of the page is hydrated).
 //
 // Usage: node bench/tti.mjs [N=20] [OUT.json] — uses playwright-core from end2end/node_modules
-// and the system Chromium (CHROMIUM_PATH, default /usr/bin/chromium), with the flags of
-// end2end/playwright.config.ts. URL: TTI_URL (default http://localhost:5001/).
+// and the system Chromium as the Playwright suite starts it (end2end/support/chromium.mjs:
+// CHROMIUM_PATH, default /usr/bin/chromium). URL: TTI_URL (default: APP_URL of .env.example, /).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+
+import { chromiumLaunchOptions } from '../end2end/support/chromium.mjs';
+import { demoSetting, trimSlash } from '../end2end/support/env.mjs';
 
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
 const loads = Number(process.argv[2] ?? 20);
 const out = process.argv[3];
-const url = process.env.TTI_URL ?? 'http://localhost:5001/';
+const url = process.env.TTI_URL ?? `${trimSlash(demoSetting('APP_URL'))}/`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await chromium.launch(chromiumLaunchOptions());
 
 async function loadOnce() {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });

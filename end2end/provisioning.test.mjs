@@ -16,44 +16,27 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { loadKickstart } from './provider/kickstart.mjs';
+import { ENV_EXAMPLE_FILE, REPO_ROOT as repoRoot, parseEnvFile } from './support/env.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..');
 const at = (...parts) => path.join(repoRoot, ...parts);
 
 const KICKSTART_FILE = at('kickstart', 'kickstart.json');
 const COMPOSE_FILE = at('docker-compose.yml');
 const COMPOSE_ENV_FILE = at('compose.env');
-const ENV_EXAMPLE_FILE = at('.env.example');
 
 // Ids FusionAuth gives its built-in objects (kickstart doc, "Referencing Defaults").
 const FUSIONAUTH_APPLICATION_ID = '3c219e58-ed0e-4b18-ad48-f4f92793ae32';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// The test user of the tutorial (see /work/shared/FUSIONAUTH.md and the Playwright suite).
+// The test user of FusionAuth's Flask tutorial, whom the main README tells readers to sign in as
+// and the Playwright suite logs in as. Written out here, not read from the kickstart, because
+// this file checks the kickstart.
 const TEST_USER = { email: 'richard@example.com', firstName: 'Richard', lastName: 'Hendricks' };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** KEY=VALUE lines, `#` comments, optional `export ` and quotes (same rules as playwright.config.ts). */
-function parseEnvFile(file) {
-  const out = {};
-  for (const raw of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2];
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    value = quoted ? quoted[2] : value.replace(/\s+#.*$/, '').trim();
-    out[m[1]] = value;
-  }
-  return out;
-}
 
 function run(command, args, input) {
   return spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', input, maxBuffer: 16 << 20 });

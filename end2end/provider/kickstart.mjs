@@ -39,6 +39,50 @@ function makeResolver(rawVariables, env) {
   return { resolveDeep, lookup };
 }
 
+/** The stand-in's view of a POST /api/application/<id> request: the OAuth client and its token settings. */
+function applicationOf(appRequest) {
+  const application = appRequest.body.application;
+  const oauth = application.oauthConfiguration ?? {};
+  const jwt = application.jwtConfiguration ?? {};
+  return {
+    clientId: application.id ?? appRequest.url.split('/')[3],
+    name: application.name,
+    clientSecret: oauth.clientSecret,
+    redirectUris: oauth.authorizedRedirectURLs ?? [],
+    logoutUrl: oauth.logoutURL,
+    enabledGrants: oauth.enabledGrants ?? ['authorization_code'],
+    generateRefreshTokens: Boolean(oauth.generateRefreshTokens),
+    requireRegistration: Boolean(oauth.requireRegistration),
+    pkceRequired: oauth.proofKeyForCodeExchangePolicy === 'Required',
+    clientAuthRequired: (oauth.clientAuthenticationPolicy ?? 'Required') === 'Required',
+    registrationEnabled: Boolean(application.registrationConfiguration?.enabled),
+    accessTokenTtlSecs: jwt.timeToLiveInSeconds ?? 3600,
+    refreshTokenTtlSecs: (jwt.refreshTokenTimeToLiveInMinutes ?? 43200) * 60,
+    refreshTokenOneTimeUse: jwt.refreshTokenUsagePolicy === 'OneTimeUse',
+  };
+}
+
+/** The user (with its registrations) of a POST /api/user/registration/<userId> request. */
+function userOf(request) {
+  const u = request.body.user ?? {};
+  const id = u.id ?? request.url.split('/')[4] ?? randomUUID();
+  const registrations = [request.body.registration].filter(Boolean).map((reg) => ({
+    applicationId: reg.applicationId,
+    roles: reg.roles ?? [],
+  }));
+  return {
+    id,
+    email: u.email,
+    username: u.username,
+    password: u.password,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    fullName: u.fullName ?? ([u.firstName, u.lastName].filter(Boolean).join(' ') || undefined),
+    verified: Boolean(u.verified || request.body.skipVerification),
+    registrations,
+  };
+}
+
 export function loadKickstart(path, env = process.env) {
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   const { resolveDeep, lookup } = makeResolver(raw.variables ?? {}, env);
@@ -50,10 +94,7 @@ export function loadKickstart(path, env = process.env) {
   if (appRequests.length === 0) throw new Error('kickstart: no POST /api/application request found');
   if (appRequests.length > 1) throw new Error('kickstart: the stand-in supports exactly one application');
   const appRequest = appRequests[0];
-  const application = appRequest.body.application;
-  const clientId = application.id ?? appRequest.url.split('/')[3];
-  const oauth = application.oauthConfiguration ?? {};
-  const jwt = application.jwtConfiguration ?? {};
+  const jwt = appRequest.body.application.jwtConfiguration ?? {};
 
   const tenantPatch = byUrl('PATCH', /^\/api\/tenant\//)[0];
   const tenantId = appRequest.tenantId
@@ -63,46 +104,11 @@ export function loadKickstart(path, env = process.env) {
   const keyRequest = byUrl('POST', /^\/api\/key\/generate\//)[0];
   const keyId = jwt.idTokenKeyId ?? keyRequest?.url.split('/')[4];
 
-  const users = byUrl('POST', /^\/api\/user\/registration(\/|$)/).map((r) => {
-    const u = r.body.user ?? {};
-    const id = u.id ?? r.url.split('/')[4] ?? randomUUID();
-    const registrations = [r.body.registration].filter(Boolean).map((reg) => ({
-      applicationId: reg.applicationId,
-      roles: reg.roles ?? [],
-    }));
-    return {
-      id,
-      email: u.email,
-      username: u.username,
-      password: u.password,
-      firstName: u.firstName,
-      lastName: u.lastName,
-      fullName: u.fullName ?? ([u.firstName, u.lastName].filter(Boolean).join(' ') || undefined),
-      verified: Boolean(u.verified || r.body.skipVerification),
-      registrations,
-    };
-  });
-
   return {
     tenantId,
     issuer: tenantPatch?.body?.tenant?.issuer,
     keyId,
-    application: {
-      clientId,
-      name: application.name,
-      clientSecret: oauth.clientSecret,
-      redirectUris: oauth.authorizedRedirectURLs ?? [],
-      logoutUrl: oauth.logoutURL,
-      enabledGrants: oauth.enabledGrants ?? ['authorization_code'],
-      generateRefreshTokens: Boolean(oauth.generateRefreshTokens),
-      requireRegistration: Boolean(oauth.requireRegistration),
-      pkceRequired: oauth.proofKeyForCodeExchangePolicy === 'Required',
-      clientAuthRequired: (oauth.clientAuthenticationPolicy ?? 'Required') === 'Required',
-      registrationEnabled: Boolean(application.registrationConfiguration?.enabled),
-      accessTokenTtlSecs: jwt.timeToLiveInSeconds ?? 3600,
-      refreshTokenTtlSecs: (jwt.refreshTokenTimeToLiveInMinutes ?? 43200) * 60,
-      refreshTokenOneTimeUse: jwt.refreshTokenUsagePolicy === 'OneTimeUse',
-    },
-    users,
+    application: applicationOf(appRequest),
+    users: byUrl('POST', /^\/api\/user\/registration(\/|$)/).map(userOf),
   };
 }

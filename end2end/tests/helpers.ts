@@ -2,17 +2,20 @@ import { expect, type APIRequestContext, type Page, type Response } from '@playw
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Values resolved by playwright.config.ts (it parses ../.env.example and FUSIONAUTH_URL).
-export const APP_URL = (process.env.E2E_APP_URL ?? 'http://localhost:5001').replace(/\/+$/, '');
-export const ISSUER = (process.env.E2E_ISSUER ?? 'http://localhost:9011').replace(/\/+$/, '');
-export const CLIENT_ID = process.env.E2E_CLIENT_ID ?? 'e9fdb985-9173-4e01-9d73-ac2d60d1dc8e';
+import { demoUser, suiteSettings, trimSlash } from '../support/env.mjs';
+
+// The values playwright.config.ts gives the app (../.env.example, the environment, FUSIONAUTH_URL).
+const suite = suiteSettings();
+export const APP_URL = suite.appUrl;
+export const ISSUER = trimSlash(suite.issuer);
+export const CLIENT_ID = suite.clientId;
 /** Control port of the stand-in provider (POST /rotate-key, /stop, /start; GET /health). */
 export const CONTROL_URL = (process.env.PROVIDER_CONTROL_URL ?? 'http://localhost:9012').replace(/\/+$/, '');
 /** Set when the suite runs against a real FusionAuth: stand-in-only tests are skipped. */
 export const REAL_FUSIONAUTH = !!process.env.FUSIONAUTH_URL;
 
-export const USER_EMAIL = process.env.E2E_USER_EMAIL ?? 'richard@example.com';
-export const USER_PASSWORD = process.env.E2E_USER_PASSWORD ?? 'password';
+/** The kickstart's demo user (E2E_USER_EMAIL, E2E_USER_PASSWORD override it). */
+export const { email: USER_EMAIL, password: USER_PASSWORD } = demoUser();
 export const SESSION_COOKIE = 'leptos_fusionauth_session';
 
 /** A JWT (header.payload.signature, base64url, header starting with `{"`). */

@@ -1,0 +1,16 @@
+// Types of env.mjs, for the TypeScript of the Playwright suite.
+export declare const REPO_ROOT: string;
+export declare const ENV_EXAMPLE_FILE: string;
+export declare function parseEnvFile(file: string): Record<string, string>;
+export declare function envExample(): Record<string, string>;
+export declare function demoSetting(key: string): string;
+export declare function setting(key: string, env?: NodeJS.ProcessEnv): string;
+export declare function trimSlash(url: string): string;
+export declare function demoUser(env?: NodeJS.ProcessEnv): { email: string; password: string };
+export declare function suiteSettings(env?: NodeJS.ProcessEnv): {
+  realFusionAuth: string | undefined;
+  issuer: string;
+  appUrl: string;
+  clientId: string;
+  clientSecret: string;
+};
