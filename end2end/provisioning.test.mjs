@@ -431,6 +431,18 @@ test('the bootstrap kickstart only makes the API key and the unregistered test u
   assert.equal(user.password, richard.body.user.password, 'the same password as the main kickstart (the suite logs in with it)');
 });
 
+test('@fusionauth/typescript-client is pinned to the FusionAuth version in compose.env', () => {
+  // end2end/contract/ checks every request body against this client's types, so it must describe
+  // the FusionAuth that docker-compose.yml runs. npm has no client for some FusionAuth releases
+  // (none for 1.66-1.68): move compose.env to a release that has one.
+  const version = parseEnvFile(COMPOSE_ENV_FILE).FUSIONAUTH_APP_VERSION;
+  const pkg = JSON.parse(fs.readFileSync(at('end2end', 'package.json'), 'utf8'));
+  const pin = pkg.devDependencies?.['@fusionauth/typescript-client'];
+  assert.equal(pin, version, `end2end/package.json pins @fusionauth/typescript-client ${pin}, compose.env runs FusionAuth ${version}`);
+  const lock = JSON.parse(fs.readFileSync(at('end2end', 'package-lock.json'), 'utf8'));
+  assert.equal(lock.packages?.['node_modules/@fusionauth/typescript-client']?.version, version, 'package-lock.json: run npm install in end2end/');
+});
+
 // ---------------------------------------------------------------------------------------------
 // The stand-in provider reads the same kickstart file
 
