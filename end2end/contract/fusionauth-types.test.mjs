@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { OUT_DIR, checkContract, requestTypeFor, typecheck } from './fusionauth-types.mjs';
 
@@ -185,6 +186,15 @@ describe('FusionAuth type contract', () => {
       assert.equal(diagnostics.length, 1, `one plant, one error: ${JSON.stringify(diagnostics)}`);
     });
   }
+
+  test('Loose<T>: enums as strings, partial enum-keyed maps, and every expected error (loose-cases.ts)', () => {
+    // Each `@ts-expect-error` in loose-cases.ts must meet an error, or tsc reports TS2578.
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loose-cases.ts');
+    const expected = (fs.readFileSync(file, 'utf8').match(/@ts-expect-error/g) ?? []).length;
+    assert.ok(expected >= 5, `loose-cases.ts has ${expected} expected errors`);
+    const result = typecheck([file], { configName: 'tsconfig.loose-cases.json' });
+    assert.ok(result.ok, result.output);
+  });
 
   test('a request to an API without a mapped type fails the check', () => {
     assert.equal(requestTypeFor('PATCH', '/api/tenant/abc'), 'TenantRequest');
