@@ -23,6 +23,9 @@ import { ENV_EXAMPLE_FILE, REPO_ROOT as repoRoot, parseEnvFile } from './support
 const at = (...parts) => path.join(repoRoot, ...parts);
 
 const KICKSTART_FILE = at('kickstart', 'kickstart.json');
+// The kickstart for an empty FusionAuth as FusionAuth's setup wizard leaves it (API key + user);
+// `leptos-fusionauth setup` provisions the rest (.github/workflows/e2e-fusionauth.yml, job "setup").
+const BOOTSTRAP_KICKSTART_FILE = at('kickstart', 'bootstrap', 'kickstart.json');
 const COMPOSE_FILE = at('docker-compose.yml');
 const COMPOSE_ENV_FILE = at('compose.env');
 
@@ -38,18 +41,18 @@ const TEST_USER = { email: 'richard@example.com', firstName: 'Richard', lastName
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function run(command, args, input) {
-  return spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', input, maxBuffer: 16 << 20 });
+function run(command, args, input, env = {}) {
+  return spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', input, maxBuffer: 16 << 20, env: { ...process.env, ...env } });
 }
 
-/** The compose file after interpolation with compose.env, as a plain object. */
-function loadComposeConfig() {
+/** The compose file after interpolation with compose.env (and `env`), as a plain object. */
+function loadComposeConfig(env = {}) {
   const globalArgs = ['-f', COMPOSE_FILE, '--env-file', COMPOSE_ENV_FILE];
   // Compose v2 can print JSON itself.
-  const v2 = run('docker', ['compose', ...globalArgs, 'config', '--format', 'json']);
+  const v2 = run('docker', ['compose', ...globalArgs, 'config', '--format', 'json'], undefined, env);
   if (v2.status === 0) return JSON.parse(v2.stdout);
   // Compose v1 prints YAML; convert it with PyYAML, which docker-compose v1 itself depends on.
-  const v1 = run('docker-compose', [...globalArgs, 'config']);
+  const v1 = run('docker-compose', [...globalArgs, 'config'], undefined, env);
   if (v1.error?.code === 'ENOENT') {
     throw new Error(
       'neither `docker compose` (v2) nor `docker-compose` (v1) is available to read docker-compose.yml; ' +
@@ -379,6 +382,48 @@ test('compose: browser and app reach FusionAuth at the same issuer URL', () => {
   assert.ok(app.depends_on?.['app-pod'], 'the app depends on app-pod');
   assert.equal(pod.depends_on, undefined, 'app-pod must not pull in FusionAuth (socat resolves it per connection)');
   assert.ok(volumesOf(app).some((v) => v.target === '/app/data'), 'sessions live in a volume at /app/data');
+});
+
+test('compose: KICKSTART_DIR mounts another kickstart directory (default ./kickstart)', () => {
+  const fa = needCompose().services.fusionauth;
+  assert.equal(path.resolve(repoRoot, volumesOf(fa).find((v) => v.target === '/usr/local/fusionauth/kickstart').source), at('kickstart'));
+  const bootstrap = loadComposeConfig({ KICKSTART_DIR: './kickstart/bootstrap' });
+  const mount = volumesOf(bootstrap.services.fusionauth).find((v) => v.target === '/usr/local/fusionauth/kickstart');
+  assert.equal(path.resolve(repoRoot, mount.source), path.dirname(BOOTSTRAP_KICKSTART_FILE));
+  assert.ok(mount.readOnly);
+});
+
+test('the bootstrap kickstart only makes the API key and the unregistered test user', () => {
+  // What FusionAuth looks like after its setup wizard: an API key and a user, no issuer, no key,
+  // no application, no registration. Same API key variable as the main kickstart.
+  const raw = JSON.parse(fs.readFileSync(BOOTSTRAP_KICKSTART_FILE, 'utf8'));
+  const env = compose ? environmentOf(compose.services.fusionauth) : { FUSIONAUTH_API_KEY: 'x'.repeat(40) };
+  const k = resolveKickstart(raw, env);
+  assert.equal(raw.apiKeys.length, 1);
+  assert.equal(raw.variables[raw.apiKeys[0].key.replace(/^#\{|\}$/g, '')], '#{ENV.FUSIONAUTH_API_KEY}');
+  assert.equal(k.apiKeys[0].key, env.FUSIONAUTH_API_KEY);
+  assert.deepEqual(k.requests.map((r) => `${r.method} ${r.url}`), ['POST /api/user']);
+  const { user, ...rest } = k.requests[0].body;
+  assert.deepEqual(rest, { skipVerification: true });
+  assert.equal(user.email, TEST_USER.email);
+  assert.equal(user.firstName, TEST_USER.firstName);
+  assert.equal(user.lastName, TEST_USER.lastName);
+  assert.equal(user.fullName, undefined, 'setup sets the full name, as in the tutorial');
+  assert.equal(user.registrations, undefined, 'setup registers the user');
+  const richard = kickstart().requests.find((r) => r.body?.user?.email === TEST_USER.email);
+  assert.equal(user.password, richard.body.user.password, 'the same password as the main kickstart (the suite logs in with it)');
+});
+
+test('@fusionauth/typescript-client is pinned to the FusionAuth version in compose.env', () => {
+  // end2end/contract/ checks every request body against this client's types, so it must describe
+  // the FusionAuth that docker-compose.yml runs. npm has no client for some FusionAuth releases
+  // (none for 1.66-1.68): move compose.env to a release that has one.
+  const version = parseEnvFile(COMPOSE_ENV_FILE).FUSIONAUTH_APP_VERSION;
+  const pkg = JSON.parse(fs.readFileSync(at('end2end', 'package.json'), 'utf8'));
+  const pin = pkg.devDependencies?.['@fusionauth/typescript-client'];
+  assert.equal(pin, version, `end2end/package.json pins @fusionauth/typescript-client ${pin}, compose.env runs FusionAuth ${version}`);
+  const lock = JSON.parse(fs.readFileSync(at('end2end', 'package-lock.json'), 'utf8'));
+  assert.equal(lock.packages?.['node_modules/@fusionauth/typescript-client']?.version, version, 'package-lock.json: run npm install in end2end/');
 });
 
 // ---------------------------------------------------------------------------------------------

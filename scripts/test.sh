@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh or warm machine: installs the toolchain (idempotent), then
 # formatting, lints, the Rust unit and integration tests, the stand-in provider's own tests,
-# the provisioning checks, the release build and the Playwright suite in Chromium.
+# the provisioning checks, the FusionAuth type contract, the workflow lint, the release build
+# and the Playwright suite in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,6 +29,12 @@ say "stand-in provider tests"
 
 say "FusionAuth provisioning checks (compose file, kickstart, shared values)"
 scripts/check-provisioning.sh
+
+say "FusionAuth type contract (@fusionauth/typescript-client) and its planted-error test"
+(cd end2end && npm run --silent check:fusionauth-types && node --test contract/)
+
+say "GitHub Actions workflows (actionlint + shellcheck)"
+scripts/lint-workflows.sh
 
 say "release build (server + hydrate bundle)"
 cargo leptos build --release

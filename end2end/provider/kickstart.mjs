@@ -112,3 +112,12 @@ export function loadKickstart(path, env = process.env) {
     users: byUrl('POST', /^\/api\/user\/registration(\/|$)/).map(userOf),
   };
 }
+
+/**
+ * The kickstart's `requests` with every #{…} resolved, nothing else interpreted (the type contract
+ * in contract/ checks each body against FusionAuth's official request types).
+ */
+export function resolveKickstartRequests(raw, env = process.env) {
+  const { resolveDeep } = makeResolver(raw.variables ?? {}, env);
+  return (raw.requests ?? []).map(resolveDeep);
+}
