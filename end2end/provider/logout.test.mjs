@@ -2,10 +2,13 @@
 // loads every application's logoutURL in hidden iframes before it redirects; POST /api/logout
 // revokes a refresh token, or with global all of its owner's and the owner's SSO sessions.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 
 import {
-  APP, OTHER, RICHARD, authorize, authorizeUrl, makeClient, refresh, signIn, useStandIn, userinfo,
+  APP, OTHER, RICHARD, authorize, authorizeUrl, kickstart, location, makeClient, refresh, signIn, useStandIn, userinfo,
 } from './testing.mjs';
 
 const REFRESH_TOKEN_INVALID = { error: 'invalid_grant', error_description: 'The refresh_token is invalid.', error_reason: 'refresh_token_not_found' };
@@ -98,5 +101,24 @@ describe('logout', () => {
     assert.equal((await apiLogout(standIn.issuer, { json: { refreshToken: tokens.refresh_token } })).status, 200, 'twice');
     const broken = await fetch(`${standIn.issuer}/api/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(broken.status, 400);
+  });
+});
+
+describe('logoutBehavior RedirectOnly', () => {
+  // The kickstart with LeptosExampleApp set to RedirectOnly, in a file of its own.
+  const dir = mkdtempSync(join(tmpdir(), 'standin-kickstart-'));
+  const file = join(dir, 'kickstart.json');
+  const changed = structuredClone(kickstart);
+  changed.requests.find((r) => r.url === '/api/application/#{clientId}').body.application.oauthConfiguration.logoutBehavior = 'RedirectOnly';
+  writeFileSync(file, JSON.stringify(changed));
+  const standIn = useStandIn({ KICKSTART_FILE: file });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('/oauth2/logout ends the SSO session and redirects at once, without the iframes', async () => {
+    const { c } = await signIn(standIn.issuer);
+    const res = await c.request(`/oauth2/logout?${new URLSearchParams({ client_id: APP.clientId, post_logout_redirect_uri: APP.logoutUrl })}`);
+    assert.equal(res.status, 302);
+    assert.equal(location(res), APP.logoutUrl);
+    assert.equal((await c.request(authorizeUrl(standIn.issuer).url)).status, 200, 'the SSO session has ended');
   });
 });
