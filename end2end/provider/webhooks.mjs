@@ -10,6 +10,9 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
+/** How many deliveries GET /webhook-deliveries remembers (the newest). */
+const MAX_DELIVERIES = 1000;
+
 const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** The X-FusionAuth-Signature-JWT of `body` (a Buffer) for the HMAC `key` ({ kid, algorithm, secret }). */
@@ -51,7 +54,7 @@ export class Webhooks {
 
   #tenantId;
 
-  /** What was sent, oldest first: { type, eventId, webhookId, url, status, error?, at }. */
+  /** What was sent, oldest first (the last MAX_DELIVERIES): { type, eventId, webhookId, url, status, error?, at }. */
   deliveries = [];
 
   constructor({ webhooks, tenantEvents, tenantId }) {
@@ -93,6 +96,7 @@ export class Webhooks {
       console.error(`stand-in provider: webhook ${type} to ${hook.url} failed: ${delivery.error ?? `HTTP ${delivery.status}`}`);
     }
     this.deliveries.push(delivery);
+    if (this.deliveries.length > MAX_DELIVERIES) this.deliveries.splice(0, this.deliveries.length - MAX_DELIVERIES);
     return delivery;
   }
 }

@@ -61,6 +61,7 @@ function checkRegistration(form, users) {
 class LoginInteraction {
   constructor(instance, provider, ctx, interaction) {
     this.app = instance.applications.byId(interaction.params.client_id);
+    this.applications = instance.applications;
     this.users = instance.users;
     this.provider = provider;
     this.ctx = ctx;
@@ -138,7 +139,7 @@ class LoginInteraction {
   async register(form) {
     const { values, errors } = checkRegistration(form, this.users);
     if (errors.length) return this.renderRegister({ values, errors });
-    const roles = this.app.roles.filter((r) => r.isDefault).map((r) => r.name);
+    const roles = this.applications.defaultRoles(this.app.clientId);
     return this.signIn(this.users.register({ ...values, password: form.password }, this.app.clientId, roles));
   }
 }
