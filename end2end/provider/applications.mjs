@@ -37,9 +37,9 @@ export class Applications {
     return (this.byId(clientId)?.roles ?? []).filter((r) => r.isDefault).map((r) => r.name);
   }
 
-  /** The logoutURL of every application of the tenant (FusionAuth's `allLogoutURLs`). */
+  /** The logoutURL of every application of the tenant, each once (FusionAuth's `allLogoutURLs`, a set). */
   allLogoutUrls() {
-    return this.all().map((a) => a.logoutUrl).filter(Boolean);
+    return [...new Set(this.all().map((a) => a.logoutUrl).filter(Boolean))];
   }
 
   /** What GET/POST /settings show of an application. */
