@@ -174,6 +174,27 @@ const oneRequest = (method, re, what) => {
   return found[0];
 };
 const trimSlash = (s) => String(s).replace(/\/+$/, '');
+/** The POST /api/application/{id} request of the application `id`. */
+const applicationRequest = (id, what) => oneRequest('POST', new RegExp(`^/api/application/${id}$`), what);
+/** Field names of FusionAuth's request objects (@fusionauth/typescript-client 1.69.0 interfaces). */
+const FIELDS = {
+  Webhook: ['connectTimeout', 'data', 'description', 'eventsEnabled', 'global', 'headers', 'httpAuthenticationPassword',
+    'httpAuthenticationUsername', 'id', 'insertInstant', 'lastUpdateInstant', 'readTimeout', 'signatureConfiguration',
+    'sslCertificate', 'sslCertificateKeyId', 'tenantIds', 'url'],
+  Key: ['algorithm', 'certificate', 'certificateInformation', 'expirationInstant', 'hasPrivateKey', 'id', 'insertInstant',
+    'issuer', 'kid', 'lastUpdateInstant', 'length', 'name', 'privateKey', 'publicKey', 'secret', 'type'],
+  ApplicationRole: ['description', 'id', 'insertInstant', 'isDefault', 'isSuperRole', 'lastUpdateInstant', 'name'],
+  EventConfigurationData: ['enabled', 'transactionType'],
+  RegistrationRequest: ['user', 'registration', 'skipVerification', 'skipRegistrationVerification', 'sendSetPasswordEmail',
+    'generateAuthenticationToken', 'disableDomainBlock', 'verificationIds'],
+  UserRequest: ['user', 'applicationId', 'skipVerification', 'sendSetPasswordEmail', 'disableDomainBlock', 'verificationIds'],
+};
+const assertFieldsOf = (type, object, where) => {
+  for (const key of Object.keys(object)) assert.ok(FIELDS[type].includes(key), `${where}: "${key}" is not a field of ${type}`);
+};
+/** The events this app handles; the tenant enables them and the webhook subscribes to them. */
+const WEBHOOK_EVENTS = ['jwt.refresh-token.revoke', 'user.deactivate', 'user.delete', 'user.registration.delete',
+  'user.registration.update'];
 
 // The values the app side claims (.env.example); everything else must agree with them.
 const APP_URL = trimSlash(envExample.APP_URL ?? '');
@@ -238,7 +259,7 @@ test('the signing key is RS256, 2048 bits, with the fixed key id', () => {
 
 test('the application matches the Applications API and the app settings', () => {
   // https://fusionauth.io/docs/apis/applications — POST /api/application/{applicationId}.
-  const req = oneRequest('POST', /^\/api\/application\//, 'the OAuth application');
+  const req = applicationRequest(envExample.CLIENT_ID, 'the OAuth application (CLIENT_ID)');
   const clientId = req.url.split('/')[3];
   assert.match(clientId, UUID_RE);
   assert.equal(clientId, envExample.CLIENT_ID, 'application id (= client id) must equal CLIENT_ID in .env.example');
@@ -283,14 +304,97 @@ test('the application matches the Applications API and the app settings', () => 
   assert.equal(reg?.enabled, true, 'registrationConfiguration.enabled must be true');
   if ('type' in reg) assert.ok(['basic', 'advanced'].includes(reg.type));
   if ('loginIdType' in reg) assert.ok(['email', 'username'].includes(reg.loginIdType));
+
+  // https://fusionauth.io/docs/apis/applications — application.roles[x]: name (required),
+  // description, isDefault ("assigned during registration if no roles are provided").
+  const roles = app.roles ?? [];
+  roles.forEach((role, i) => assertFieldsOf('ApplicationRole', role, `application.roles[${i}]`));
+  assert.deepEqual(roles.map((r) => r.name), ['user', 'admin'], 'the application defines the roles user and admin');
+  assert.deepEqual(roles.filter((r) => r.isDefault).map((r) => r.name), ['user'], 'user is the only default role');
+});
+
+test('a second application, OtherExampleApp, shares the tenant, the key and the settings that matter', () => {
+  const vars = kickstart().variables;
+  const req = applicationRequest(vars.otherClientId, 'OtherExampleApp');
+  assert.match(vars.otherClientId, UUID_RE);
+  assert.equal(req.tenantId, vars.defaultTenantId);
+  const { name, oauthConfiguration: oauth, jwtConfiguration: jwt } = req.body.application;
+  assert.equal(name, 'OtherExampleApp');
+  // post_logout_redirect_uri must be an authorized redirect URL (FusionAuth 1.36.5+ answers "The
+  // post_logout_redirect_uri is invalid" otherwise, fusionauth-issues#1771): the other app sends
+  // its own root after logout.
+  assert.deepEqual(oauth.authorizedRedirectURLs, [`${vars.otherAppUrl}/callback`, `${vars.otherAppUrl}/`]);
+  assert.equal(oauth.logoutURL, `${vars.otherAppUrl}/logout`);
+  assert.equal(oauth.clientSecret, vars.otherClientSecret);
+  assert.equal(oauth.proofKeyForCodeExchangePolicy, 'Required');
+  assert.equal(oauth.requireRegistration, true);
+  assert.deepEqual(oauth.enabledGrants, ['authorization_code', 'refresh_token']);
+  assert.equal(oauth.generateRefreshTokens, true);
+  assert.deepEqual(jwt, {
+    enabled: true, accessTokenKeyId: vars.keyId, idTokenKeyId: vars.keyId, timeToLiveInSeconds: 3600,
+    refreshTokenTimeToLiveInMinutes: 43200, refreshTokenUsagePolicy: 'Reusable',
+  });
+  const key = oneRequest('POST', /^\/api\/key\/generate\//, 'signing key');
+  assert.ok(indexOfRequest(key) < indexOfRequest(req), 'generate the key before the application refers to it');
+});
+
+test('the tenant sends the webhook events: eventConfiguration.events in the same PATCH as the issuer', () => {
+  // https://fusionauth.io/docs/apis/tenants — tenant.eventConfiguration.events[type].enabled and
+  // .transactionType (None | Any | SimpleMajority | SuperMajority | AbsoluteMajority).
+  const patch = oneRequest('PATCH', /^\/api\/tenant\//, 'tenant issuer and events');
+  assert.deepEqual(Object.keys(patch.body.tenant).sort(), ['eventConfiguration', 'issuer']);
+  const events = patch.body.tenant.eventConfiguration.events;
+  assert.deepEqual(Object.keys(events), WEBHOOK_EVENTS);
+  for (const [type, config] of Object.entries(events)) {
+    assertFieldsOf('EventConfigurationData', config, `eventConfiguration.events["${type}"]`);
+    assert.deepEqual(config, { enabled: true, transactionType: 'None' }, `${type}: enabled, fire and forget`);
+  }
+});
+
+test('the webhook signing key is an imported HMAC HS256 key holding FUSIONAUTH_WEBHOOK_SECRET', () => {
+  // https://fusionauth.io/docs/apis/keys — POST /api/key/import/{keyId}: type HMAC and secret are
+  // required for an HMAC key, algorithm HS256|HS384|HS512, name required.
+  const vars = kickstart().variables;
+  const key = oneRequest('POST', /^\/api\/key\/import\//, 'webhook signing key');
+  assert.equal(key.url, `/api/key/import/${vars.webhookKeyId}`);
+  assertFieldsOf('Key', key.body.key, 'webhook key');
+  const { type, algorithm, name, secret } = key.body.key;
+  assert.equal(type, 'HMAC');
+  assert.equal(algorithm, 'HS256');
+  assert.equal(name, 'LeptosExampleApp webhook signing key');
+  assert.equal(JSON.parse(kickstartText).variables.webhookSecret, '#{ENV.FUSIONAUTH_WEBHOOK_SECRET}');
+  assert.equal(secret, envExample.FUSIONAUTH_WEBHOOK_SECRET, 'the secret FusionAuth signs with is the one the app verifies with');
+  assert.ok(secret.length >= 32, 'FUSIONAUTH_WEBHOOK_SECRET should be a long random value');
+});
+
+test('the webhook follows the Webhooks API: signed with that key, for every tenant, the tenant\'s events', () => {
+  // https://fusionauth.io/docs/apis/webhooks — url, connectTimeout, readTimeout required; global or
+  // tenantIds; eventsEnabled; signatureConfiguration { enabled, signingKeyId } (1.48.0).
+  const vars = kickstart().variables;
+  const hook = oneRequest('POST', /^\/api\/webhook\//, 'webhook');
+  assert.equal(hook.url, `/api/webhook/${vars.webhookId}`);
+  const w = hook.body.webhook;
+  assertFieldsOf('Webhook', w, 'webhook');
+  assert.equal(JSON.parse(kickstartText).variables.webhookUrl, '#{ENV.FUSIONAUTH_WEBHOOK_URL}');
+  assert.match(w.url, /^https?:\/\//, 'webhook.url must be a fully qualified URL');
+  assert.equal(w.connectTimeout, 1000);
+  assert.equal(w.readTimeout, 2000);
+  assert.equal(w.global, true, 'without global or tenantIds FusionAuth sends nothing');
+  assert.equal(typeof w.description, 'string');
+  assert.deepEqual(w.eventsEnabled, Object.fromEntries(WEBHOOK_EVENTS.map((e) => [e, true])));
+  assert.deepEqual(w.signatureConfiguration, { enabled: true, signingKeyId: vars.webhookKeyId });
+  const key = oneRequest('POST', /^\/api\/key\/import\//, 'webhook signing key');
+  assert.ok(indexOfRequest(key) < indexOfRequest(hook), 'import the signing key before the webhook refers to it');
 });
 
 test('the test user exists with names and a registration to the application', () => {
   // https://fusionauth.io/docs/apis/registrations — POST /api/user/registration/{userId} creates a
-  // user and a registration in one request: { user, registration: { applicationId }, skip… }.
+  // user and a registration in one request: { user, registration: { applicationId }, skip… }; with
+  // no user it adds a registration to an existing user.
   // https://fusionauth.io/docs/apis/users — user.email, password, firstName, lastName, fullName.
   const regs = requestsMatching('POST', /^\/api\/user\/registration(\/|$)/);
-  const emails = regs.map((r) => r.body.user?.email);
+  regs.forEach((r, i) => assertFieldsOf('RegistrationRequest', r.body, `registration request ${i}`));
+  const emails = regs.map((r) => r.body.user?.email).filter(Boolean);
   assert.equal(new Set(emails).size, emails.length, 'each user email must be unique');
   const richard = regs.find((r) => r.body.user?.email === TEST_USER.email);
   assert.ok(richard, `kickstart: no user ${TEST_USER.email}`);
@@ -300,7 +404,8 @@ test('the test user exists with names and a registration to the application', ()
   assert.equal(user.lastName, TEST_USER.lastName);
   assert.equal(user.fullName, `${TEST_USER.firstName} ${TEST_USER.lastName}`);
   assert.equal(registration.applicationId, envExample.CLIENT_ID, 'the test user must be registered to the application');
-  const app = oneRequest('POST', /^\/api\/application\//, 'the OAuth application');
+  assert.deepEqual(registration.roles, ['user']);
+  const app = applicationRequest(envExample.CLIENT_ID, 'the OAuth application (CLIENT_ID)');
   assert.ok(indexOfRequest(app) < indexOfRequest(richard), 'create the application before registering users to it');
   const userId = richard.url.split('/')[4];
   if (userId) assert.match(userId, UUID_RE);
@@ -309,6 +414,35 @@ test('the test user exists with names and a registration to the application', ()
   const admin = regs.find((r) => r.body.registration?.applicationId === FUSIONAUTH_APPLICATION_ID);
   assert.ok(admin, 'kickstart: no admin user (registration to #{FUSIONAUTH_APPLICATION_ID})');
   assert.ok(admin.body.registration.roles?.includes('admin'), 'the admin user needs the admin role');
+});
+
+test('roles and registrations: Monica is an admin, Gilfoyle is not registered, Richard also uses the other app', () => {
+  const vars = kickstart().variables;
+  const roleNames = applicationRequest(vars.clientId).body.application.roles.map((r) => r.name);
+  const registrations = requestsMatching('POST', /^\/api\/user\/registration\//);
+  for (const r of registrations.filter((x) => x.body.registration.applicationId === vars.clientId)) {
+    for (const role of r.body.registration.roles ?? []) assert.ok(roleNames.includes(role), `unknown role ${role}`);
+  }
+
+  const monica = oneRequest('POST', new RegExp(`^/api/user/registration/${vars.monicaUserId}$`), 'Monica');
+  assert.equal(monica.body.user.email, 'monica@example.com');
+  assert.equal(monica.body.user.fullName, 'Monica Hall');
+  assert.deepEqual(monica.body.registration, { applicationId: vars.clientId, roles: ['user', 'admin'] });
+
+  // https://fusionauth.io/docs/apis/users — POST /api/user/{userId}: { user, skipVerification, … }.
+  const gilfoyle = oneRequest('POST', /^\/api\/user\/[^/]+$/, 'Gilfoyle, a user without registrations');
+  assert.equal(gilfoyle.url, `/api/user/${vars.gilfoyleUserId}`);
+  assertFieldsOf('UserRequest', gilfoyle.body, 'Gilfoyle');
+  assert.equal(gilfoyle.body.user.email, 'gilfoyle@example.com');
+  assert.equal(gilfoyle.body.applicationId, undefined, 'Gilfoyle is registered to no application');
+
+  const requests = kickstart().requests;
+  const richardRegs = requests.map((r, i) => ({ ...r, i })).filter((r) => r.url === `/api/user/registration/${vars.userUserId}`);
+  assert.equal(richardRegs.length, 2, 'Richard: created with one registration, then a second one');
+  const [first, second] = richardRegs;
+  assert.deepEqual(second.body, { registration: { applicationId: vars.otherClientId } }, 'only a registration');
+  assert.ok(first.i < second.i, 'the user exists before the second registration');
+  assert.ok(indexOfRequest(applicationRequest(vars.otherClientId)) < second.i, 'the application exists before it');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +488,21 @@ test('compose: FusionAuth runs the kickstart from the mounted kickstart director
   assert.match(db.image, /^postgres:16(\b|$)/);
   assert.match(healthcheckText(db), /pg_isready/);
   assert.ok(volumesOf(db).some((v) => v.target.startsWith('/var/lib/postgresql/data')), 'db needs a volume');
+});
+
+test('compose: FusionAuth posts its webhook to the app through app-pod, both sides share the secret', () => {
+  const fa = environmentOf(service('fusionauth'));
+  const app = environmentOf(service('app'));
+  assert.equal(fa.FUSIONAUTH_WEBHOOK_SECRET, envExample.FUSIONAUTH_WEBHOOK_SECRET, 'FusionAuth signs with .env.example\'s secret');
+  assert.equal(app.FUSIONAUTH_WEBHOOK_SECRET, fa.FUSIONAUTH_WEBHOOK_SECRET, 'the app verifies with the secret FusionAuth signs with');
+  const url = new URL(fa.FUSIONAUTH_WEBHOOK_URL);
+  // FusionAuth runs in its own container: "localhost" there is FusionAuth itself. The app listens
+  // in app-pod's network namespace, so the compose service name app-pod reaches it.
+  assert.equal(url.hostname, 'app-pod');
+  assert.ok(needCompose().services['app-pod'], 'the webhook host is a compose service');
+  assert.equal(url.port, new URL(envExample.APP_URL).port, 'the app\'s port');
+  assert.equal(url.pathname, '/webhooks/fusionauth');
+  assert.equal(kickstart().variables.webhookUrl, fa.FUSIONAUTH_WEBHOOK_URL);
 });
 
 test('compose: browser and app reach FusionAuth at the same issuer URL', () => {
@@ -429,15 +578,15 @@ test('@fusionauth/typescript-client is pinned to the FusionAuth version in compo
 // ---------------------------------------------------------------------------------------------
 // The stand-in provider reads the same kickstart file
 
-test('the stand-in provider loads the same client, key, issuer and users', () => {
+test('the stand-in provider loads the same applications, key, issuer, users and webhook', () => {
   const apiKeyEnv = { FUSIONAUTH_API_KEY: compose ? environmentOf(compose.services.fusionauth).FUSIONAUTH_API_KEY : 'x' };
   const standin = loadKickstart(KICKSTART_FILE, apiKeyEnv);
   const k = kickstart();
   assert.equal(standin.issuer, ISSUER);
   assert.equal(standin.keyId, k.variables.keyId);
   assert.equal(standin.tenantId, k.variables.defaultTenantId);
-  const a = standin.application;
-  assert.equal(a.clientId, envExample.CLIENT_ID);
+  assert.deepEqual(standin.applications.map((a) => a.clientId), [envExample.CLIENT_ID, k.variables.otherClientId]);
+  const a = standin.applications[0];
   assert.equal(a.clientSecret, envExample.CLIENT_SECRET);
   assert.ok(a.redirectUris.includes(`${APP_URL}/callback`));
   assert.ok(a.redirectUris.includes(`${APP_URL}/logout`));
@@ -446,20 +595,31 @@ test('the stand-in provider loads the same client, key, issuer and users', () =>
   assert.equal(a.generateRefreshTokens, true);
   assert.equal(a.requireRegistration, true);
   assert.equal(a.registrationEnabled, true);
+  assert.deepEqual(a.roles.map((r) => r.name), ['user', 'admin']);
+  assert.equal(standin.applications[1].logoutUrl, `${k.variables.otherAppUrl}/logout`);
 
   const richard = standin.users.find((u) => u.email === TEST_USER.email);
   assert.ok(richard, `the stand-in has no ${TEST_USER.email}`);
   assert.equal(richard.firstName, TEST_USER.firstName);
   assert.equal(richard.lastName, TEST_USER.lastName);
   assert.equal(richard.fullName, `${TEST_USER.firstName} ${TEST_USER.lastName}`);
-  assert.ok(richard.registrations.some((r) => r.applicationId === a.clientId), 'the stand-in user must be registered to the app');
+  assert.deepEqual(richard.registrations.map((r) => [r.applicationId, r.roles]), [[a.clientId, ['user']], [k.variables.otherClientId, []]]);
   const kickstartRichard = k.requests.find((r) => r.body?.user?.email === TEST_USER.email);
   assert.equal(richard.password, kickstartRichard.body.user.password);
   assert.deepEqual(
     standin.users.map((u) => u.email).sort(),
-    k.requests.filter((r) => /^\/api\/user\/registration/.test(r.url)).map((r) => r.body.user.email).sort(),
+    k.requests.filter((r) => /^\/api\/user\//.test(r.url) && r.body.user).map((r) => r.body.user.email).sort(),
     'the stand-in must know exactly the kickstart users',
   );
+
+  // The stand-in signs its webhooks like FusionAuth: the same secret, the same events.
+  const [hook] = standin.webhooks;
+  assert.equal(standin.webhooks.length, 1);
+  assert.equal(hook.signingKey.secret, envExample.FUSIONAUTH_WEBHOOK_SECRET);
+  assert.deepEqual(Object.keys(hook.eventsEnabled), WEBHOOK_EVENTS);
+  assert.deepEqual(Object.keys(standin.tenantEvents), WEBHOOK_EVENTS);
+  // FUSIONAUTH_WEBHOOK_URL is compose's (FusionAuth's container); unset, the stand-in posts to the app itself.
+  assert.equal(hook.url, `${APP_URL}/webhooks/fusionauth`);
 });
 
 // ---------------------------------------------------------------------------------------------

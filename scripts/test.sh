@@ -24,8 +24,8 @@ say "Rust unit and integration tests"
 # runs one runtime and is load-tested with 200 connections in bench/load.sh).
 cargo test --features ssr -- --test-threads=1
 
-say "stand-in provider tests"
-(cd end2end && node --test provider/)
+say "stand-in provider and other app tests"
+(cd end2end && node --test provider/ other-app/)
 
 say "FusionAuth provisioning checks (compose file, kickstart, shared values)"
 scripts/check-provisioning.sh

@@ -1,18 +1,22 @@
 // What FusionAuth puts in its ID token and userinfo response: the standard claims of a user, the
-// compatibility-mode userinfo extras (applicationId, roles, tid), and the FusionAuth-only ID token
-// claims (jti, tid, authenticationType, sid, scope).
+// compatibility-mode userinfo extras (applicationId, roles, tid; not under the Strict scope
+// handling policy, FusionAuth's default since 1.50), and the FusionAuth-only ID token claims
+// (jti, tid, authenticationType, sid, scope). The access token's claims are in access-token.mjs.
 import { randomUUID } from 'node:crypto';
+
+import { authenticationTypeOf } from './access-token.mjs';
+import { registrationOf } from './users.mjs';
 
 /** Claims released per scope (oidc-provider's `claims` setting). */
 export const SCOPE_CLAIMS = {
-  // applicationId/roles/tid are only returned by claimsOf() for userinfo (compatibility mode)
+  // applicationId/roles/tid are only returned by claimsOf() for userinfo in compatibility mode
   openid: ['sub', 'applicationId', 'roles', 'tid'],
   email: ['email', 'email_verified'],
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],
 };
 
-/** The claims of `user` for `use` ('id_token' or 'userinfo') in a token for `applicationId`. */
-export function claimsOf(user, use, { applicationId, tenantId }) {
+/** The claims of `user` for `use` ('id_token' or 'userinfo') in a token for the application `app`. */
+export function claimsOf(user, use, { app, tenantId }) {
   const claims = {
     sub: user.id,
     email: user.email,
@@ -22,23 +26,27 @@ export function claimsOf(user, use, { applicationId, tenantId }) {
     name: user.fullName,
     preferred_username: user.username,
   };
-  if (use === 'userinfo') {
+  const registration = registrationOf(user, app?.clientId);
+  if (use === 'userinfo' && app?.scopeHandlingPolicy === 'Compatibility') {
     // compatibility-mode userinfo also carries these (they left the ID token in FusionAuth 1.24)
-    const registration = user.registrations.find((r) => r.applicationId === applicationId);
-    claims.applicationId = applicationId;
-    claims.roles = registration?.roles ?? [];
+    if (registration) Object.assign(claims, { applicationId: app.clientId, roles: [...registration.roles] });
     claims.tid = tenantId;
   }
   return claims;
 }
 
-/** oidc-provider's `findAccount`: the user `sub` of `instance`, with claimsOf() as its claims. */
+/** oidc-provider's `findAccount`: the active user `sub` of `instance`, with claimsOf() as its claims. */
 export function accountFinder(instance) {
-  const context = { applicationId: instance.application.clientId, tenantId: instance.tenantId };
   return async (ctx, sub) => {
     const user = instance.users.byId(sub);
-    if (!user) return undefined;
-    return { accountId: sub, claims: async (use) => claimsOf(user, use, context) };
+    if (!user?.active) return undefined;
+    return {
+      accountId: sub,
+      claims: async (use) => claimsOf(user, use, {
+        app: instance.applications.byId(ctx?.oidc?.client?.clientId),
+        tenantId: instance.tenantId,
+      }),
+    };
   };
 }
 
@@ -50,10 +58,9 @@ export function addFusionAuthIdTokenClaims(provider, tenantId) {
     if (opts.use === 'idtoken') {
       const entities = this.ctx?.oidc?.entities ?? {};
       const source = entities.AuthorizationCode ?? entities.RefreshToken;
-      const viaRefresh = this.ctx?.oidc?.params?.grant_type === 'refresh_token';
       this.set('jti', randomUUID());
       this.set('tid', tenantId);
-      this.set('authenticationType', viaRefresh ? 'REFRESH_TOKEN' : 'PASSWORD');
+      this.set('authenticationType', authenticationTypeOf(this.ctx));
       if (source?.sessionUid) this.set('sid', source.sessionUid);
       if (this.scope) this.set('scope', this.scope);
     }

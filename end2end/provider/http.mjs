@@ -1,9 +1,9 @@
 // HTTP plumbing shared by the provider and control ports: loopback listeners that can be closed
-// and reopened, form bodies, and query parameters added to a URL.
+// and reopened, request bodies (text, form, JSON), and query parameters added to a URL.
 import http from 'node:http';
 
-/** Reads an application/x-www-form-urlencoded body (at most `limit` bytes, else 413). */
-export async function readForm(req, limit = 64 * 1024) {
+/** Reads a request body as UTF-8 text (at most `limit` bytes, else an error with status 413). */
+export async function readBody(req, limit = 64 * 1024) {
   let size = 0;
   const chunks = [];
   for await (const chunk of req) {
@@ -11,7 +11,28 @@ export async function readForm(req, limit = 64 * 1024) {
     if (size > limit) throw Object.assign(new Error('request body too large'), { status: 413 });
     chunks.push(chunk);
   }
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads an application/x-www-form-urlencoded body. */
+export async function readForm(req, limit) {
+  return Object.fromEntries(new URLSearchParams(await readBody(req, limit)));
+}
+
+/** Reads a JSON object body; an empty body is {}; anything else that is not an object is an error with status 400. */
+export async function readJson(req, limit) {
+  const text = await readBody(req, limit);
+  if (!text.trim()) return {};
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw Object.assign(new Error('the body is not JSON'), { status: 400 });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw Object.assign(new Error('the body must be a JSON object'), { status: 400 });
+  }
+  return value;
 }
 
 /** `url` with `params` set in its query (undefined and null values are left out). */

@@ -1,10 +1,11 @@
 // The oidc-provider configuration built from the kickstart: FusionAuth's endpoint paths and
-// cookie names, the application as the one client, its token lifetimes and refresh-token policy,
-// and the features FusionAuth has (no revocation, no PAR, no claims parameter).
+// cookie names, every application as a client, each with its own PKCE policy, token lifetimes and
+// refresh-token policy (read when a token is issued, so POST /settings applies at once), and the
+// features FusionAuth has (no revocation, no PAR, no claims parameter).
 import { SCOPE_CLAIMS, accountFinder } from './claims.mjs';
-import { consentFreePolicy, loadExistingGrant } from './consent.mjs';
+import { fusionAuthPolicy, loadExistingGrant } from './consent.mjs';
 import { COOKIE_NAMES, LONG_COOKIE, SHORT_COOKIE } from './cookies.mjs';
-import { REGISTER_FLAG, interactionPath } from './routes/interaction.mjs';
+import { REGISTER_FLAG, interactionUrl } from './routes/interaction.mjs';
 import { messagePage } from './views.mjs';
 
 const FUSIONAUTH_PATHS = {
@@ -17,7 +18,7 @@ const FUSIONAUTH_PATHS = {
   revocation: '/oauth2/revoke-unsupported',
 };
 
-/** The kickstart application as an oidc-provider client (client id = application id). */
+/** A kickstart application as an oidc-provider client (client id = application id). */
 function clientOf(application) {
   return {
     client_id: application.clientId,
@@ -31,6 +32,15 @@ function clientOf(application) {
     id_token_signed_response_alg: 'RS256',
     require_auth_time: true, // FusionAuth always puts auth_time in the ID token
   };
+}
+
+/**
+ * Whether a code exchange gives a refresh token: offline_access requested, the application
+ * generates refresh tokens, and the refresh_token grant is enabled (FusionAuth's rule).
+ */
+export function refreshTokenIssuer(applications) {
+  return (ctx, client, code) => Boolean(applications.byId(client.clientId)?.generateRefreshTokens
+    && client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'));
 }
 
 function fusionAuthFeatures() {
@@ -53,15 +63,20 @@ function fusionAuthFeatures() {
   };
 }
 
-/** Lifetimes in seconds; FusionAuth uses one setting for access and ID tokens. */
-function lifetimesOf(application, accessTokenTtlSecs) {
-  const refreshTtl = application.refreshTokenTtlSecs;
+/**
+ * Lifetimes in seconds, per application; FusionAuth uses one setting for access and ID tokens
+ * (ACCESS_TOKEN_TTL_SECS overrides it for every application).
+ */
+function lifetimesOf(instance) {
+  const app = (client) => instance.applications.byId(client?.clientId);
+  const tokenTtl = (ctx, token, client) => instance.accessTokenTtlSecs ?? app(client)?.accessTokenTtlSecs ?? 3600;
+  const longest = Math.max(...instance.applications.all().map((a) => a.refreshTokenTtlSecs));
   return {
-    AccessToken: accessTokenTtlSecs,
-    IdToken: accessTokenTtlSecs,
+    AccessToken: tokenTtl,
+    IdToken: tokenTtl,
     AuthorizationCode: 60,
-    RefreshToken: refreshTtl,
-    Grant: Math.max(refreshTtl, 14 * 24 * 3600),
+    RefreshToken: (ctx, token, client) => app(client)?.refreshTokenTtlSecs ?? longest,
+    Grant: Math.max(longest, 14 * 24 * 3600),
     Session: 14 * 24 * 3600,
     Interaction: 3600,
   };
@@ -74,30 +89,26 @@ async function renderError(ctx, out) {
 
 /** The configuration of a Provider for `instance` (see standin.mjs), signing with `keys`. */
 export function oidcConfiguration(instance, keys) {
-  const app = instance.application;
+  const { applications } = instance;
   return {
     adapter: instance.adapter,
-    clients: [clientOf(app)],
+    clients: applications.all().map(clientOf),
     jwks: { keys },
     findAccount: accountFinder(instance),
     claims: SCOPE_CLAIMS,
     conformIdTokenClaims: false, // FusionAuth puts email/profile claims in the ID token
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    pkce: { methods: ['S256'], required: () => app.pkceRequired },
+    pkce: { methods: ['S256'], required: (ctx, client) => Boolean(applications.byId(client.clientId)?.pkceRequired) },
     cookies: { names: COOKIE_NAMES, long: LONG_COOKIE, short: SHORT_COOKIE, keys: instance.cookieKeys },
     routes: FUSIONAUTH_PATHS,
     features: fusionAuthFeatures(),
-    interactions: {
-      policy: consentFreePolicy(),
-      url: (ctx, interaction) => interactionPath(interaction.uid),
-    },
+    interactions: { policy: fusionAuthPolicy(instance), url: interactionUrl },
     extraParams: [REGISTER_FLAG],
     loadExistingGrant,
-    issueRefreshToken: async (ctx, client, code) => app.generateRefreshTokens
-      && client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
-    rotateRefreshToken: () => app.refreshTokenOneTimeUse,
+    issueRefreshToken: instance.issuesRefreshToken,
+    rotateRefreshToken: (ctx) => applications.byId(ctx.oidc.client.clientId)?.refreshTokenUsagePolicy === 'OneTimeUse',
     expiresWithSession: () => false, // FusionAuth's logout ends the SSO session only; tokens stay valid
-    ttl: lifetimesOf(app, instance.accessTokenTtlSecs),
+    ttl: lifetimesOf(instance),
     renderError,
   };
 }

@@ -1,221 +1,37 @@
-// Checks the stand-in provider end to end with plain fetch calls.
+// Checks the stand-in provider end to end with plain fetch calls: discovery, keys, the login and
+// registration forms at /oauth2/authorize and /oauth2/register, the code flow with PKCE, the ID
+// token, userinfo, refresh, introspection and the control port's provider life cycle.
 // Run: `node --test provider/` in end2end/ (or `npm run provider:test`).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-const here = import.meta.dirname;
-const kickstart = JSON.parse(readFileSync(join(here, '../../kickstart/kickstart.json'), 'utf8'));
-const CLIENT_ID = kickstart.variables.clientId;
-const CLIENT_SECRET = kickstart.variables.clientSecret;
-const APP = kickstart.variables.appUrl;
-const REDIRECT_URI = `${APP}/callback`;
-const LOGOUT_URL = `${APP}/logout`;
-const RICHARD = { email: 'richard@example.com', password: 'password', id: kickstart.variables.userUserId };
-const INITIAL_KID = '356a6624-b33c-471a-b707-48bbfcfbc593';
-
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = net.createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-// ---- a child process running server.mjs ----
-function startProvider(env) {
-  const t0 = Date.now();
-  const child = spawn(process.execPath, [join(here, 'server.mjs')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const ready = new Promise((ok, fail) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (stdout.includes('\n')) ok({ child, startupMs: Date.now() - t0, output: () => stdout + stderr });
-    });
-    child.once('exit', (code) => fail(new Error(`provider exited (${code}): ${stdout}${stderr}`)));
-  });
-  return ready;
-}
-
-async function stopProvider(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((ok) => child.once('exit', ok));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-// ---- a minimal cookie jar (all cookies are on localhost) ----
-class Jar {
-  cookies = new Map();
-
-  store(res) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (expired) this.cookies.delete(name); else this.cookies.set(name, { value, attrs: attrs.map((a) => a.trim()) });
-    }
-  }
-
-  header() {
-    return [...this.cookies].map(([n, { value }]) => `${n}=${value}`).join('; ');
-  }
-}
-
-function makeClient(issuer, jar = new Jar()) {
-  const request = async (url, init = {}) => {
-    const headers = { ...(init.headers ?? {}) };
-    if (jar.cookies.size) headers.cookie = jar.header();
-    const res = await fetch(new URL(url, issuer), { ...init, headers, redirect: 'manual' });
-    jar.store(res);
-    return res;
-  };
-  const postForm = (url, form, headers = {}) => request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { jar, request, postForm };
-}
-
-function pkce() {
-  const verifier = b64url(randomBytes(32));
-  const challenge = b64url(createHash('sha256').update(verifier).digest());
-  return { verifier, challenge };
-}
-
-function authorizeUrl(issuer, { scope = 'openid profile email offline_access', path = '/oauth2/authorize', extra = {} } = {}) {
-  const { verifier, challenge } = pkce();
-  const state = b64url(randomBytes(12));
-  const nonce = b64url(randomBytes(12));
-  const url = new URL(path, issuer);
-  for (const [k, v] of Object.entries({
-    response_type: 'code',
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    scope,
-    state,
-    nonce,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    ...extra,
-  })) if (v !== undefined) url.searchParams.set(k, v);
-  return { url: url.href, verifier, state, nonce };
-}
-
-const location = (res) => res.headers.get('location');
-
-function decodeJwt(jwt) {
-  const [h, p, s] = jwt.split('.');
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url')),
-    payload: JSON.parse(Buffer.from(p, 'base64url')),
-    signingInput: `${h}.${p}`,
-    signature: Buffer.from(s, 'base64url'),
-  };
-}
-
-function verifyRs256(jwt, jwks) {
-  const { header, payload, signingInput, signature } = decodeJwt(jwt);
-  assert.equal(header.alg, 'RS256');
-  const jwk = jwks.keys.find((k) => k.kid === header.kid);
-  assert.ok(jwk, `kid ${header.kid} is in the JWKS`);
-  const ok = verify('RSA-SHA256', Buffer.from(signingInput), createPublicKey({ key: jwk, format: 'jwk' }), signature);
-  assert.ok(ok, 'ID token signature verifies against the JWKS');
-  return { header, payload };
-}
-
-const basicAuth = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`;
-
-// Drives GET authorize → (login form) → code. Returns { code, callback, loginPageHtml }.
-async function authorize(c, issuer, { credentials = RICHARD, expectForm = true, ...opts } = {}) {
-  const req = authorizeUrl(issuer, opts);
-  let res = await c.request(req.url);
-  assert.equal(res.status, 303, `authorize redirects (${res.status})`);
-  let loc = location(res);
-  let loginPageHtml;
-  if (loc.startsWith('/oauth2/interaction/')) {
-    assert.ok(expectForm, 'an interaction was not expected (SSO should have skipped the form)');
-    res = await c.request(loc);
-    assert.equal(res.status, 200);
-    loginPageHtml = await res.text();
-    res = await c.postForm(`${loc}/login`, { loginId: credentials.email, password: credentials.password });
-    assert.equal(res.status, 303, 'login form POST redirects');
-    res = await c.request(location(res));
-    assert.equal(res.status, 303, 'resume redirects');
-    loc = location(res);
-  } else {
-    assert.ok(!expectForm, `expected the login form, got ${loc}`);
-  }
-  assert.ok(loc.startsWith(`${REDIRECT_URI}?`), `redirected to the app callback: ${loc}`);
-  const callback = new URL(loc);
-  return { ...req, code: callback.searchParams.get('code'), callback, loginPageHtml };
-}
-
-async function exchange(issuer, code, verifier, { auth = 'basic' } = {}) {
-  const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
-  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (auth === 'basic') headers.authorization = basicAuth;
-  else Object.assign(form, { client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
-  const res = await fetch(new URL('/oauth2/token', issuer), { method: 'POST', headers, body: new URLSearchParams(form) });
-  return { status: res.status, body: await res.json() };
-}
+import {
+  APP, INITIAL_KID, RICHARD, TENANT_ID, atHashOf, authorize, authorizeUrl, decodeJwt, exchange, followProvider,
+  introspect, jwksOf, location, makeClient, pkce, refresh, startProcess, stopProcess, useStandIn, userinfo,
+  verifyRs256,
+} from './testing.mjs';
 
 describe('stand-in FusionAuth provider', () => {
-  let issuer;
-  let control;
-  let dataDir;
-  let proc;
-  let ports;
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'standin-provider-'));
-    ports = { main: await freePort(), control: await freePort() };
-    issuer = `http://localhost:${ports.main}`;
-    control = `http://127.0.0.1:${ports.control}`;
-    proc = await startProvider({
-      PORT: String(ports.main), CONTROL_PORT: String(ports.control), PROVIDER_DATA_DIR: dataDir,
-    });
-  });
-
-  after(async () => {
-    if (proc) await stopProvider(proc.child);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const standIn = useStandIn();
 
   test('starts quickly and logs one line', () => {
-    assert.equal(proc.output(), `stand-in provider listening on ${issuer}\n`);
-    assert.ok(proc.startupMs < 3000, `started in ${proc.startupMs} ms`);
+    assert.equal(standIn.proc.output(), `stand-in provider listening on ${standIn.issuer}\n`);
+    assert.ok(standIn.proc.startupMs < 3000, `started in ${standIn.proc.startupMs} ms`);
   });
 
   test('discovery is laid out like FusionAuth', async () => {
-    const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    const res = await fetch(`${standIn.issuer}/.well-known/openid-configuration`);
     assert.equal(res.status, 200);
     const d = await res.json();
-    assert.equal(d.issuer, issuer);
-    assert.equal(d.authorization_endpoint, `${issuer}/oauth2/authorize`);
-    assert.equal(d.token_endpoint, `${issuer}/oauth2/token`);
-    assert.equal(d.userinfo_endpoint, `${issuer}/oauth2/userinfo`);
-    assert.equal(d.end_session_endpoint, `${issuer}/oauth2/logout`);
-    assert.equal(d.introspection_endpoint, `${issuer}/oauth2/introspect`);
-    assert.equal(d.jwks_uri, `${issuer}/.well-known/jwks.json`);
+    assert.equal(d.issuer, standIn.issuer);
+    assert.equal(d.authorization_endpoint, `${standIn.issuer}/oauth2/authorize`);
+    assert.equal(d.token_endpoint, `${standIn.issuer}/oauth2/token`);
+    assert.equal(d.userinfo_endpoint, `${standIn.issuer}/oauth2/userinfo`);
+    assert.equal(d.end_session_endpoint, `${standIn.issuer}/oauth2/logout`);
+    assert.equal(d.introspection_endpoint, `${standIn.issuer}/oauth2/introspect`);
+    assert.equal(d.jwks_uri, `${standIn.issuer}/.well-known/jwks.json`);
     assert.equal(d.registration_endpoint, undefined, 'FusionAuth does not advertise a registration endpoint');
     assert.equal(d.revocation_endpoint, undefined, 'FusionAuth has no revocation endpoint');
     assert.deepEqual(new Set(d.token_endpoint_auth_methods_supported), new Set(['client_secret_basic', 'client_secret_post']));
@@ -225,53 +41,49 @@ describe('stand-in FusionAuth provider', () => {
   });
 
   test('JWKS holds the kickstart key id', async () => {
-    const jwks = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+    const jwks = await jwksOf(standIn.issuer);
     assert.deepEqual(jwks.keys.map((k) => k.kid), [INITIAL_KID]);
     assert.equal(jwks.keys[0].alg, 'RS256');
     assert.equal(jwks.keys[0].d, undefined, 'no private parts');
-    const persisted = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8'));
+    const persisted = JSON.parse(readFileSync(join(standIn.dataDir, 'keys.json'), 'utf8'));
     assert.equal(persisted.keys[0].kid, INITIAL_KID);
   });
 
-  test('login page, wrong password, code + PKCE flow, tokens, userinfo, refresh, introspect, SSO', async () => {
-    const c = makeClient(issuer);
-
-    // the form, and a failed attempt
-    const req = authorizeUrl(issuer);
+  test('the login form is rendered by /oauth2/authorize itself and posted back to it', async () => {
+    const c = makeClient(standIn.issuer);
+    const req = authorizeUrl(standIn.issuer);
     let res = await c.request(req.url);
-    assert.equal(res.status, 303);
-    const interaction = location(res);
-    assert.match(interaction, /^\/oauth2\/interaction\/[\w-]+$/);
-    res = await c.request(interaction);
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 200, 'no redirect: the form is the authorize response');
     assert.match(res.headers.get('content-type'), /text\/html/);
+    assert.match(res.headers.get('cache-control'), /no-store/);
     const html = await res.text();
+    assert.match(html, /<form action="\/oauth2\/authorize" method="POST"/);
     assert.match(html, /<input[^>]*id="loginId"/);
-    assert.match(html, /<input[^>]*id="password"[^>]*type="password"|<input[^>]*type="password"[^>]*id="password"/);
+    assert.match(html, /<input[^>]*type="password"[^>]*id="password"|<input[^>]*id="password"[^>]*type="password"/);
     assert.match(html, /<button[^>]*type="submit"[^>]*>Submit<\/button>/);
     assert.doesNotMatch(html, /Invalid login credentials/);
 
-    res = await c.postForm(`${interaction}/login`, { loginId: RICHARD.email, password: 'wrong-password' });
+    res = await c.postForm('/oauth2/authorize', { loginId: RICHARD.email, password: 'wrong-password' });
     assert.equal(res.status, 200, 'wrong password re-renders the form');
     const errorHtml = await res.text();
     assert.match(errorHtml, /Invalid login credentials\./);
     assert.match(errorHtml, /id="loginId"[^>]*value="richard@example.com"|value="richard@example.com"[^>]*id="loginId"/);
-
-    res = await c.postForm(`${interaction}/login`, { loginId: 'nobody@example.com', password: 'password' });
+    res = await c.postForm('/oauth2/authorize', { loginId: 'nobody@example.com', password: 'password' });
     assert.match(await res.text(), /Invalid login credentials\./, 'unknown user gets the same message');
 
-    // the right password: no consent screen, straight back to the app
-    res = await c.postForm(`${interaction}/login`, { loginId: RICHARD.email, password: RICHARD.password });
+    // the right password: no consent screen; one hop inside /oauth2/authorize, then the app
+    res = await c.postForm('/oauth2/authorize', { loginId: RICHARD.email, password: RICHARD.password });
     assert.equal(res.status, 303);
+    assert.match(location(res), new RegExp(`^${standIn.issuer}/oauth2/authorize/[\\w-]+$`));
     res = await c.request(location(res));
     assert.equal(res.status, 303);
     const callback = new URL(location(res));
-    assert.equal(`${callback.origin}${callback.pathname}`, REDIRECT_URI);
+    assert.equal(`${callback.origin}${callback.pathname}`, APP.redirectUri);
     assert.equal(callback.searchParams.get('state'), req.state);
-    assert.equal(callback.searchParams.get('iss'), issuer);
+    assert.equal(callback.searchParams.get('iss'), standIn.issuer);
+    assert.equal(callback.searchParams.get('locale'), 'en');
     assert.equal(callback.searchParams.get('userState'), 'Authenticated');
-    const code = callback.searchParams.get('code');
-    assert.ok(code);
+    assert.ok(callback.searchParams.get('code'));
 
     // provider cookies: not the app's name, not Secure, SameSite=Lax
     assert.ok(c.jar.cookies.has('fusionauth.sso'));
@@ -281,27 +93,42 @@ describe('stand-in FusionAuth provider', () => {
       assert.ok(attrs.some((a) => a.toLowerCase() === 'samesite=lax'), `${name} is SameSite=Lax`);
     }
 
-    // wrong verifier is refused (PKCE enforced)
-    const bad = await exchange(issuer, code, pkce().verifier);
+    // the SSO session skips the form
+    await authorize(c, { expectForm: false });
+  });
+
+  test('a POST /oauth2/authorize that is not the login form is an OAuth request for oidc-provider', async () => {
+    const c = makeClient(standIn.issuer);
+    await authorize(c); // leaves an SSO session and an interaction cookie behind
+    const req = new URL(authorizeUrl(standIn.issuer).url);
+    const res = await c.postForm('/oauth2/authorize', Object.fromEntries(req.searchParams));
+    assert.equal(res.status, 303);
+    assert.ok(location(res).startsWith(`${APP.redirectUri}?`), location(res));
+  });
+
+  test('code + PKCE flow: tokens, ID token, userinfo, refresh, introspection', async () => {
+    const c = makeClient(standIn.issuer);
+    const flow = await authorize(c);
+
+    // a wrong verifier is refused (PKCE enforced); the code is burnt, so log in again via SSO
+    const bad = await exchange(standIn.issuer, { ...flow, verifier: pkce().verifier });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid_grant');
-
-    // the code was burnt by the failed attempt (oidc-provider consumes on any use), so log in again via SSO
-    const sso = await authorize(c, issuer, { expectForm: false });
-    const { status, body: tokens } = await exchange(issuer, sso.code, sso.verifier, { auth: 'basic' });
+    const sso = await authorize(c, { expectForm: false });
+    const { status, body: tokens } = await exchange(standIn.issuer, sso);
     assert.equal(status, 200, JSON.stringify(tokens));
     assert.equal(tokens.token_type, 'Bearer');
     assert.equal(tokens.expires_in, 3600);
-    assert.ok(tokens.access_token);
     assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
+    assert.match(tokens.refresh_token_id, /^[0-9a-f-]{36}$/);
     assert.equal(tokens.userId, RICHARD.id);
     assert.deepEqual(new Set(tokens.scope.split(' ')), new Set(['openid', 'profile', 'email', 'offline_access']));
 
-    const jwks = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+    const jwks = await jwksOf(standIn.issuer);
     const { header, payload: claims } = verifyRs256(tokens.id_token, jwks);
     assert.equal(header.kid, INITIAL_KID);
-    assert.equal(claims.iss, issuer);
-    assert.equal(claims.aud, CLIENT_ID);
+    assert.equal(claims.iss, standIn.issuer);
+    assert.equal(claims.aud, APP.clientId);
     assert.equal(claims.sub, RICHARD.id);
     assert.equal(claims.email, RICHARD.email);
     assert.equal(claims.email_verified, true);
@@ -310,198 +137,145 @@ describe('stand-in FusionAuth provider', () => {
     assert.equal(claims.name, 'Richard Hendricks');
     assert.equal(claims.nonce, sso.nonce);
     assert.equal(claims.authenticationType, 'PASSWORD');
-    assert.equal(claims.tid, kickstart.variables.defaultTenantId);
+    assert.equal(claims.tid, TENANT_ID);
     assert.match(claims.jti, /^[0-9a-f-]{36}$/);
     assert.ok(claims.sid);
+    assert.equal(claims.applicationId, undefined, 'applicationId left the ID token in FusionAuth 1.24');
     assert.equal(typeof claims.auth_time, 'number');
     assert.ok(claims.exp > claims.iat);
-    const atHash = b64url(createHash('sha256').update(tokens.access_token).digest().subarray(0, 16));
-    assert.equal(claims.at_hash, atHash);
+    assert.equal(claims.at_hash, atHashOf(tokens.access_token), 'at_hash is the hash of the JWT the client holds');
 
-    // userinfo
-    res = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    // userinfo (Strict scope handling, FusionAuth's default: no applicationId, roles or tid)
+    let res = await userinfo(standIn.issuer, tokens.access_token);
     assert.equal(res.status, 200);
-    const userinfo = await res.json();
-    assert.equal(userinfo.sub, RICHARD.id);
-    assert.equal(userinfo.email, RICHARD.email);
-    assert.equal(userinfo.email_verified, true);
-    assert.equal(userinfo.name, 'Richard Hendricks');
-    assert.equal(userinfo.applicationId, CLIENT_ID);
-    assert.deepEqual(userinfo.roles, []);
+    const info = await res.json();
+    assert.equal(info.sub, RICHARD.id);
+    assert.equal(info.email, RICHARD.email);
+    assert.equal(info.email_verified, true);
+    assert.equal(info.name, 'Richard Hendricks');
+    assert.equal(info.applicationId, undefined);
 
-    // refresh with client_secret_post
-    res = await fetch(`${issuer}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
-      }),
-    });
-    assert.equal(res.status, 200);
-    const refreshed = await res.json();
-    assert.notEqual(refreshed.access_token, tokens.access_token);
-    const { payload: refreshedClaims } = verifyRs256(refreshed.id_token, jwks);
+    // refresh with client_secret_post (Reusable: no new refresh token in the answer)
+    const refreshed = await refresh(standIn.issuer, tokens.refresh_token, { auth: 'post' });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.notEqual(refreshed.body.access_token, tokens.access_token);
+    assert.equal(refreshed.body.refresh_token, undefined, 'a Reusable refresh token is not sent again');
+    assert.equal(refreshed.body.refresh_token_id, tokens.refresh_token_id);
+    const { payload: refreshedClaims } = verifyRs256(refreshed.body.id_token, jwks);
     assert.equal(refreshedClaims.sub, RICHARD.id);
     assert.equal(refreshedClaims.authenticationType, 'REFRESH_TOKEN');
+    assert.equal(refreshedClaims.at_hash, atHashOf(refreshed.body.access_token));
 
-    // wrong client secret is refused
-    res = await fetch(`${issuer}/oauth2/token`, {
+    // a wrong client secret is refused
+    res = await fetch(`${standIn.issuer}/oauth2/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:nope`).toString('base64')}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${APP.clientId}:nope`).toString('base64')}` },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }),
     });
     assert.equal(res.status, 401);
 
-    // introspection
-    res = await fetch(`${issuer}/oauth2/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth },
-      body: new URLSearchParams({ token: refreshed.access_token }),
-    });
-    const introspection = await res.json();
+    const introspection = await introspect(standIn.issuer, refreshed.body.access_token);
     assert.equal(introspection.active, true);
     assert.equal(introspection.sub, RICHARD.id);
 
     // without offline_access: no refresh token
-    const noOffline = await authorize(c, issuer, { expectForm: false, scope: 'openid profile email' });
-    const t2 = await exchange(issuer, noOffline.code, noOffline.verifier, { auth: 'post' });
+    const noOffline = await authorize(c, { expectForm: false, scope: 'openid profile email' });
+    const t2 = await exchange(standIn.issuer, noOffline, { auth: 'post' });
     assert.equal(t2.status, 200);
     assert.equal(t2.body.refresh_token, undefined);
   });
 
   test('PKCE is required', async () => {
-    const c = makeClient(issuer);
-    const res = await c.request(authorizeUrl(issuer, { extra: { code_challenge: undefined, code_challenge_method: undefined } }).url);
+    const c = makeClient(standIn.issuer);
+    const res = await c.request(authorizeUrl(standIn.issuer, { extra: { code_challenge: undefined, code_challenge_method: undefined } }).url);
     assert.equal(res.status, 303);
-    const loc = new URL(location(res));
-    assert.equal(loc.searchParams.get('error'), 'invalid_request');
+    assert.equal(new URL(location(res)).searchParams.get('error'), 'invalid_request');
   });
 
-  test('logout ends the SSO session without a prompt and redirects', async () => {
-    const c = makeClient(issuer);
-    const flow = await authorize(c, issuer);
-    const { body: tokens } = await exchange(issuer, flow.code, flow.verifier);
-
-    let res = await c.request(`/oauth2/logout?${new URLSearchParams({
-      client_id: CLIENT_ID, id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_URL, state: 'abc',
-    })}`);
-    assert.equal(res.status, 302);
-    assert.equal(location(res), `${LOGOUT_URL}?state=abc`);
-    assert.ok(!c.jar.cookies.has('fusionauth.sso'), 'SSO cookie cleared');
-
-    // the SSO session is gone: the next authorize shows the form again
-    res = await c.request(authorizeUrl(issuer).url);
-    assert.match(location(res), /^\/oauth2\/interaction\//);
-
-    // tokens stay valid after logout (FusionAuth ends the SSO session only)
-    res = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    assert.equal(res.status, 200);
-
-    // fallbacks: unknown post_logout_redirect_uri → logoutURL; id_token_hint alone → logoutURL; nothing → /
-    res = await c.request(`/oauth2/logout?${new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: 'http://evil.example/' })}`);
-    assert.equal(location(res), LOGOUT_URL);
-    res = await c.request(`/oauth2/logout?${new URLSearchParams({ id_token_hint: tokens.id_token })}`);
-    assert.equal(location(res), LOGOUT_URL);
-    res = await c.request('/oauth2/logout');
-    assert.equal(res.status, 302);
-    assert.equal(location(res), '/');
-  });
-
-  test('/oauth2/register takes authorize parameters and renders a registration form', async () => {
-    const c = makeClient(issuer);
-    const req = authorizeUrl(issuer, { path: '/oauth2/register' });
+  test('/oauth2/register renders the registration form itself, takes it back, and the new user has the default role', async () => {
+    const c = makeClient(standIn.issuer);
+    const req = authorizeUrl(standIn.issuer, { path: '/oauth2/register' });
     let res = await c.request(req.url);
-    assert.equal(res.status, 303);
-    const interaction = location(res);
-    assert.match(interaction, /^\/oauth2\/interaction\//);
-    res = await c.request(interaction);
     assert.equal(res.status, 200);
     const html = await res.text();
     assert.match(html, /<h1>Register/);
+    assert.match(html, /<form action="\/oauth2\/register" method="POST"/);
     assert.match(html, /id="email"/);
 
-    res = await c.postForm(`${interaction}/register`, { email: 'bad', password: 'x', firstName: '', lastName: '' });
+    res = await c.postForm('/oauth2/register', { email: 'bad', password: 'x', firstName: '', lastName: '' });
     assert.equal(res.status, 200);
     assert.match(await res.text(), /valid email/);
+    res = await c.postForm('/oauth2/register', { email: 'gilfoyle@example.com', password: 'password123', firstName: 'B', lastName: 'G' });
+    assert.match(await res.text(), /already exists/, 'the kickstart has a Gilfoyle');
 
-    res = await c.postForm(`${interaction}/register`, {
-      email: 'gilfoyle@example.com', password: 'password123', firstName: 'Bertram', lastName: 'Gilfoyle',
+    res = await c.postForm('/oauth2/register', {
+      email: 'dinesh@example.com', password: 'password123', firstName: 'Dinesh', lastName: 'Chugtai',
     });
     assert.equal(res.status, 303);
-    res = await c.request(location(res));
+    res = await followProvider(c, res);
     const callback = new URL(location(res));
     assert.equal(callback.searchParams.get('state'), req.state);
-    const { body: tokens } = await exchange(issuer, callback.searchParams.get('code'), req.verifier);
+    const { body: tokens } = await exchange(standIn.issuer, { ...req, code: callback.searchParams.get('code') });
     const { payload } = decodeJwt(tokens.id_token);
-    assert.equal(payload.email, 'gilfoyle@example.com');
-    assert.equal(payload.name, 'Bertram Gilfoyle');
+    assert.equal(payload.email, 'dinesh@example.com');
+    assert.equal(payload.name, 'Dinesh Chugtai');
     assert.notEqual(payload.sub, RICHARD.id);
-  });
-
-  test('users not registered to the application cannot log in', async () => {
-    const c = makeClient(issuer);
-    let res = await c.request(authorizeUrl(issuer).url);
-    const interaction = location(res);
-    res = await c.postForm(`${interaction}/login`, { loginId: 'admin@example.com', password: 'password' });
-    assert.equal(res.status, 200);
-    assert.match(await res.text(), /not registered/);
+    assert.deepEqual(decodeJwt(tokens.access_token).payload.roles, ['user'], 'the application\'s default role');
   });
 
   test('control: rotate-key changes the kid and drops the old key', async () => {
-    let res = await fetch(`${control}/health`);
+    let res = await fetch(`${standIn.control}/health`);
     assert.equal(res.status, 200);
     assert.equal((await res.json()).kid, INITIAL_KID);
 
-    const c = makeClient(issuer);
-    const first = await authorize(c, issuer);
-
-    res = await fetch(`${control}/rotate-key`, { method: 'POST' });
+    const c = makeClient(standIn.issuer);
+    const first = await authorize(c);
+    res = await fetch(`${standIn.control}/rotate-key`, { method: 'POST' });
     assert.equal(res.status, 200);
     const { kid, previousKid } = await res.json();
     assert.equal(previousKid, INITIAL_KID);
     assert.notEqual(kid, INITIAL_KID);
 
-    const jwks = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+    const jwks = await jwksOf(standIn.issuer);
     assert.deepEqual(jwks.keys.map((k) => k.kid), [kid]);
-    assert.equal(JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')).keys[0].kid, kid);
+    assert.equal(JSON.parse(readFileSync(join(standIn.dataDir, 'keys.json'), 'utf8')).keys[0].kid, kid);
 
     // the SSO session and the pending code survive the rotation; new tokens use the new key
-    const { body: tokens } = await exchange(issuer, first.code, first.verifier);
+    const { body: tokens } = await exchange(standIn.issuer, first);
     assert.equal(verifyRs256(tokens.id_token, jwks).header.kid, kid);
-    const again = await authorize(c, issuer, { expectForm: false });
-    const { body: t2 } = await exchange(issuer, again.code, again.verifier);
+    assert.equal(verifyRs256(tokens.access_token, jwks).header.kid, kid);
+    const again = await authorize(c, { expectForm: false });
+    const { body: t2 } = await exchange(standIn.issuer, again);
     assert.equal(decodeJwt(t2.id_token).header.kid, kid);
   });
 
   test('control: stop refuses connections, start reopens', async () => {
-    let res = await fetch(`${control}/stop`, { method: 'POST' });
+    let res = await fetch(`${standIn.control}/stop`, { method: 'POST' });
     assert.equal(res.status, 200);
     assert.equal((await res.json()).listening, false);
-    await assert.rejects(fetch(`${issuer}/.well-known/openid-configuration`), (err) => {
+    await assert.rejects(fetch(`${standIn.issuer}/.well-known/openid-configuration`), (err) => {
       assert.match(String(err.cause?.code ?? err.cause?.errors?.[0]?.code), /ECONNREFUSED/);
       return true;
     });
-
-    res = await fetch(`${control}/start`, { method: 'POST' });
+    res = await fetch(`${standIn.control}/start`, { method: 'POST' });
     assert.equal((await res.json()).listening, true);
-    res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    res = await fetch(`${standIn.issuer}/.well-known/openid-configuration`);
     assert.equal(res.status, 200);
   });
 
   test('the key survives a restart; ACCESS_TOKEN_TTL_SECS shortens token lifetime', async () => {
-    const { kid } = await (await fetch(`${control}/health`)).json();
-    await stopProvider(proc.child);
-    proc = await startProvider({
-      PORT: String(ports.main), CONTROL_PORT: String(ports.control), PROVIDER_DATA_DIR: dataDir, ACCESS_TOKEN_TTL_SECS: '5',
-    });
-    const jwks = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+    const { kid } = await (await fetch(`${standIn.control}/health`)).json();
+    await stopProcess(standIn.proc.child);
+    standIn.proc = await startProcess(join(import.meta.dirname, 'server.mjs'), { ...standIn.env, ACCESS_TOKEN_TTL_SECS: '5' });
+    const jwks = await jwksOf(standIn.issuer);
     assert.deepEqual(jwks.keys.map((k) => k.kid), [kid]);
 
-    const c = makeClient(issuer);
-    const flow = await authorize(c, issuer);
-    const { body: tokens } = await exchange(issuer, flow.code, flow.verifier);
+    const c = makeClient(standIn.issuer);
+    const { body: tokens } = await exchange(standIn.issuer, await authorize(c));
     assert.equal(tokens.expires_in, 5);
     const { payload } = decodeJwt(tokens.id_token);
     assert.equal(payload.exp - payload.iat, 5);
+    const { payload: access } = decodeJwt(tokens.access_token);
+    assert.equal(access.exp - access.iat, 5);
   });
 });

@@ -7,6 +7,8 @@
 //   CONTROL_PORT          loopback control API for tests (default 9012)
 //   ACCESS_TOKEN_TTL_SECS access + ID token lifetime (default: the kickstart application's, 3600)
 //   KICKSTART_FILE        kickstart to read (default ../../kickstart/kickstart.json)
+//   KICKSTART_VARIABLES   JSON object merged over the kickstart's variables (a second deployment's
+//                         URLs, e.g. {"appUrl":"http://app.test:5101","otherAppUrl":"http://other.test:5103"})
 //   PROVIDER_DATA_DIR     where keys.json is kept (default provider/.data)
 import { startStandIn } from './standin.mjs';
 
@@ -20,6 +22,7 @@ try {
     issuer: optional('ISSUER'),
     accessTokenTtlSecs: optional('ACCESS_TOKEN_TTL_SECS'),
     kickstartFile: optional('KICKSTART_FILE'),
+    kickstartVariables: optional('KICKSTART_VARIABLES'),
     dataDir: optional('PROVIDER_DATA_DIR'),
   });
   console.log(`stand-in provider listening on ${standIn.issuer}`);

@@ -1,8 +1,12 @@
 // Where oidc-provider keeps sessions, grants, codes and tokens: one in-memory store per process,
 // shared by every Provider instance (a new one is built when the signing key rotates, so sessions,
-// grants and refresh tokens survive a rotation).
+// grants and refresh tokens survive a rotation). Also how the rest of the stand-in finds a stored
+// session or refresh token without a request (an administrator ending a user's sessions).
 
 export const epoch = () => Math.floor(Date.now() / 1000);
+
+/** The store key of oidc-provider's `model` (Session, RefreshToken, …) with id `id`. */
+export const modelKey = (model, id) => `${model}:${id}`;
 
 /** A map whose entries may expire (ttlSecs); expired entries read as absent. */
 export class MemoryStore {
@@ -24,6 +28,15 @@ export class MemoryStore {
 
   delete(key) { this.#map.delete(key); }
 
+  /** [id, value] of the live entries of `model`. */
+  * entriesOf(model) {
+    const prefix = modelKey(model, '');
+    for (const key of [...this.#map.keys()]) {
+      const value = key.startsWith(prefix) ? this.get(key) : undefined;
+      if (value !== undefined) yield [key.slice(prefix.length), value];
+    }
+  }
+
   sweep() {
     const t = Date.now();
     for (const [key, entry] of this.#map) if (entry.exp && entry.exp <= t) this.#map.delete(key);
@@ -35,7 +48,7 @@ export function memoryAdapter(store) {
   return class MemoryAdapter {
     constructor(model) { this.model = model; }
 
-    key(id) { return `${this.model}:${id}`; }
+    key(id) { return modelKey(this.model, id); }
 
     async upsert(id, payload, expiresIn) {
       const key = this.key(id);
@@ -60,7 +73,17 @@ export function memoryAdapter(store) {
       return id ? this.find(id) : undefined;
     }
 
+    /**
+     * oidc-provider consumes a one-time-use refresh token when it rotates it and, when the old value
+     * comes back, revokes the whole grant. FusionAuth only refuses the old value (tenant
+     * refreshTokenRevocationPolicy.onOneTimeTokenReuse defaults to false), so a rotated refresh
+     * token is deleted here: its reuse is "not found", and the new one stays valid.
+     */
     async consume(id) {
+      if (this.model === 'RefreshToken') {
+        store.delete(this.key(id));
+        return;
+      }
       const payload = store.get(this.key(id));
       if (payload) payload.consumed = epoch();
     }

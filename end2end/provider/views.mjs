@@ -1,4 +1,5 @@
-// HTML pages shaped like FusionAuth's hosted pages (same element ids, labels and messages).
+// HTML pages shaped like FusionAuth's hosted pages (same element ids, labels and messages as its
+// default theme: login, registration, "Registration Required", and the logout page with its iframes).
 
 export const esc = (value) => String(value ?? '')
   .replace(/&/g, '&amp;')
@@ -19,13 +20,13 @@ const STYLE = `
   .form-row.links { margin-top: 1rem; font-size: .9rem; }
   .note { color: #777; font-size: .75rem; margin-top: 1.5rem; }`;
 
-function page(title, body) {
+function page(title, body, head = '') {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
+<title>${esc(title)}</title>${head}
 <style>${STYLE}</style>
 </head>
 <body>
@@ -79,4 +80,20 @@ ${field('lastName', 'Last name', 'text', 'family-name')}
 
 export function messagePage(title, message) {
   return page(title, `<h1>${esc(title)}</h1>\n<p>${esc(message)}</p>`);
+}
+
+/** The default theme's oauth2AuthorizedNotRegistered page (messages authorized-not-registered*). */
+export function registrationRequiredPage() {
+  return messagePage('Registration Required', 'Registration is required to access this application and your account '
+    + 'has not been registered for this application. Please complete your registration and try again.');
+}
+
+/**
+ * The default theme's oauth2Logout page: after 2 seconds a Refresh to `redirectUrl`, and meanwhile
+ * every application's logout URL in a 0×0 iframe.
+ */
+export function logoutPage({ redirectUrl, logoutUrls }) {
+  const refresh = redirectUrl ? `\n<meta http-equiv="Refresh" content="2; url=${esc(redirectUrl)}">` : '';
+  const frames = logoutUrls.map((url) => `<iframe src="${esc(url)}" style="width:0; height:0; border:0; border:none;"></iframe>`);
+  return page('Logout', `<h1>Logging out\u2026</h1>\n${frames.join('\n')}`, refresh);
 }

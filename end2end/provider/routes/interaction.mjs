@@ -1,23 +1,27 @@
-// The hosted login and registration forms at /oauth2/interaction/<uid>, shown when oidc-provider
-// needs a login (no session, prompt=login, max_age), and /oauth2/register, which reaches the
-// registration form through /oauth2/authorize.
-import { grantFor } from '../consent.mjs';
-import { readForm } from '../http.mjs';
-import { isRegisteredTo, passwordMatches } from '../users.mjs';
-import { esc, loginPage, messagePage, registerPage } from '../views.mjs';
+// FusionAuth's hosted login and registration forms, rendered where FusionAuth renders them: in the
+// response to GET /oauth2/authorize (or /oauth2/register) itself, and posted back to that path.
+// oidc-provider answers an authorization that needs a login with a 303 to its interaction URL; the
+// stand-in makes that URL the path the form lives on (so the interaction cookie, whose path it is,
+// comes back with the form POST) and renders the form in that very response instead of
+// redirecting. A POST /oauth2/authorize is the form when it carries the interaction cookie and a
+// loginId field (an OAuth authorization request has neither); anything else goes on to
+// oidc-provider. A finished form answers 303 to /oauth2/authorize/<uid>, where oidc-provider
+// resumes and redirects to the application.
+import { COOKIE_NAMES } from '../cookies.mjs';
+import { REGISTRATION_REQUIRED, grantFor } from '../consent.mjs';
+import { readBody } from '../http.mjs';
+import { epoch } from '../store.mjs';
+import { passwordMatches } from '../users.mjs';
+import { loginPage, messagePage, registerPage, registrationRequiredPage } from '../views.mjs';
 
 /** Internal authorize parameter that marks a request which came through /oauth2/register. */
 export const REGISTER_FLAG = 'x_register';
 const INVALID_CREDENTIALS = 'Invalid login credentials.';
-const INTERACTION_ROUTE = /^\/oauth2\/interaction\/([\w-]+)(?:\/(login|register))?$/;
+const AUTHORIZE = '/oauth2/authorize';
+const REGISTER = '/oauth2/register';
 
-export const interactionPath = (uid) => `/oauth2/interaction/${uid}`;
-
-/** { uid, action } of an interaction path (action: undefined, 'login' or 'register'), else undefined. */
-export function matchInteraction(path) {
-  const match = path.match(INTERACTION_ROUTE);
-  return match ? { uid: match[1], action: match[2] } : undefined;
-}
+/** oidc-provider's `interactions.url`: the path the form of `interaction` is rendered at and posted to. */
+export const interactionUrl = (ctx, interaction) => (interaction.params[REGISTER_FLAG] === '1' ? REGISTER : AUTHORIZE);
 
 /** GET /oauth2/register takes the parameters of /oauth2/authorize and always shows the registration form. */
 export function registerViaAuthorize(ctx) {
@@ -26,30 +30,15 @@ export function registerViaAuthorize(ctx) {
   prompts.delete('none');
   prompts.add('login');
   query.prompt = [...prompts].join(' ');
-  ctx.path = '/oauth2/authorize';
+  ctx.path = AUTHORIZE;
   ctx.query = query;
 }
 
-function renderMessage(ctx, status, title, message) {
+function render(ctx, status, html) {
   ctx.status = status;
   ctx.type = 'html';
-  ctx.body = messagePage(title, message);
-}
-
-/** The pending interaction of this browser, if it is the one `uid` names; else an error page and undefined. */
-async function pendingInteraction(provider, ctx, uid) {
-  let details;
-  try {
-    details = await provider.interactionDetails(ctx.req, ctx.res);
-  } catch (err) {
-    renderMessage(ctx, 400, 'Login expired', 'This login request has expired or was already used. Return to the application and start again.');
-    return undefined;
-  }
-  if (details.uid !== uid) {
-    renderMessage(ctx, 400, 'Login expired', 'This login request does not match your browser session. Return to the application and start again.');
-    return undefined;
-  }
-  return details;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = html;
 }
 
 /** The checks of FusionAuth's registration form; returns the trimmed values and the error messages. */
@@ -68,53 +57,53 @@ function checkRegistration(form, users) {
   return { values, errors };
 }
 
-/** One request to a login interaction: renders its forms and finishes it with a login or a grant. */
+/** One request to a pending login interaction: renders its pages and finishes it with a login or a grant. */
 class LoginInteraction {
-  constructor(instance, provider, ctx, details) {
-    this.app = instance.application;
+  constructor(instance, provider, ctx, interaction) {
+    this.app = instance.applications.byId(interaction.params.client_id);
+    this.applications = instance.applications;
     this.users = instance.users;
     this.provider = provider;
     this.ctx = ctx;
-    this.details = details;
-    this.params = details.params;
-    this.base = interactionPath(details.uid);
+    this.interaction = interaction;
+    this.params = interaction.params;
   }
 
   get isRegistration() {
-    return this.params[REGISTER_FLAG] === '1' && this.app.registrationEnabled;
+    return this.params[REGISTER_FLAG] === '1' && Boolean(this.app?.registrationEnabled);
   }
 
   /** The /oauth2/register link of the login form: the same authorize parameters. */
   get registerUrl() {
-    if (!this.app.registrationEnabled) return undefined;
+    if (!this.app?.registrationEnabled) return undefined;
     const params = Object.entries(this.params)
       .filter(([k, v]) => v !== undefined && k !== REGISTER_FLAG && k !== 'prompt');
-    return `/oauth2/register?${new URLSearchParams(params)}`;
+    return `${REGISTER}?${new URLSearchParams(params)}`;
   }
 
+  /** Stores the result on the interaction (as Provider#interactionResult does) and resumes. */
   async finish(result) {
-    const { req, res } = this.ctx;
-    const returnTo = await this.provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+    const { interaction } = this;
+    interaction.result = result;
+    await interaction.save(interaction.exp - epoch());
     this.ctx.status = 303;
-    this.ctx.redirect(returnTo);
+    this.ctx.redirect(interaction.returnTo);
   }
 
   renderLogin(extra = {}) {
-    this.ctx.type = 'html';
-    this.ctx.body = loginPage({ action: `${this.base}/login`, appName: this.app.name, registerUrl: this.registerUrl, ...extra });
+    render(this.ctx, 200, loginPage({ action: AUTHORIZE, appName: this.app?.name, registerUrl: this.registerUrl, ...extra }));
   }
 
   renderRegister(extra = {}) {
-    this.ctx.type = 'html';
-    this.ctx.body = registerPage({ action: `${this.base}/register`, appName: this.app.name, ...extra });
+    render(this.ctx, 200, registerPage({ action: REGISTER, appName: this.app?.name, ...extra }));
   }
 
   /** Only reached when something unusual was requested: grant it, FusionAuth-style. */
   async grantConsent() {
     const grant = await grantFor(this.provider, {
-      accountId: this.details.session.accountId,
+      accountId: this.interaction.session.accountId,
       clientId: this.params.client_id,
-      grantId: this.details.grantId,
+      grantId: this.interaction.grantId,
       scope: this.params.scope,
     });
     return this.finish({ consent: { grantId: grant.jti } });
@@ -130,54 +119,76 @@ class LoginInteraction {
     });
   }
 
-  showForm() {
-    if (this.isRegistration) this.renderRegister(); else this.renderLogin({ loginId: this.params.login_hint ?? '' });
-    return undefined;
+  /** The page of a new interaction: the registration refusal, the registration form or the login form. */
+  async show() {
+    const { name, reasons } = this.interaction.prompt;
+    if (name === 'consent') return this.grantConsent();
+    if (reasons.length === 1 && reasons[0] === REGISTRATION_REQUIRED) return render(this.ctx, 200, registrationRequiredPage());
+    if (this.isRegistration) return this.renderRegister();
+    return this.renderLogin({ loginId: this.params.login_hint ?? '' });
   }
 
   async logIn(form) {
     const user = this.users.byLoginId(form.loginId);
-    if (!user || !passwordMatches(form.password, user.password)) {
-      this.renderLogin({ loginId: form.loginId, errors: [INVALID_CREDENTIALS] });
-      return undefined;
-    }
-    if (this.app.requireRegistration && !isRegisteredTo(user, this.params.client_id)) {
-      this.renderLogin({ loginId: form.loginId, errors: [`You are not registered for ${this.app.name}.`] });
-      return undefined;
+    if (!user?.active || !passwordMatches(form.password, user.password)) {
+      return this.renderLogin({ loginId: form.loginId, errors: [INVALID_CREDENTIALS] });
     }
     return this.signIn(user);
   }
 
   async register(form) {
     const { values, errors } = checkRegistration(form, this.users);
-    if (errors.length) {
-      this.renderRegister({ values, errors });
-      return undefined;
-    }
-    return this.signIn(this.users.register({ ...values, password: form.password }, this.app.clientId));
+    if (errors.length) return this.renderRegister({ values, errors });
+    const roles = this.applications.defaultRoles(this.app.clientId);
+    return this.signIn(this.users.register({ ...values, password: form.password }, this.app.clientId, roles));
   }
 }
 
-/** The handler of /oauth2/interaction/<uid>[/login|/register]: (provider, ctx, uid, action). */
-export function interactionRoute(instance) {
-  return async function interaction(provider, ctx, uid, action) {
-    ctx.set('Cache-Control', 'no-store');
-    const details = await pendingInteraction(provider, ctx, uid);
-    if (!details) return undefined;
-    const step = new LoginInteraction(instance, provider, ctx, details);
+/**
+ * After oidc-provider: when it answered with a redirect to the interaction URL, the page of that
+ * interaction is rendered in this response instead (its cookies are kept).
+ */
+export async function renderInteractionInPlace(instance, provider, ctx) {
+  const interaction = ctx.oidc?.entities?.Interaction;
+  if (ctx.status !== 303 || !interaction || ctx.response.get('Location') !== interactionUrl(ctx, interaction)) return;
+  ctx.remove('Location');
+  await new LoginInteraction(instance, provider, ctx, interaction).show();
+}
 
-    if (details.prompt.name === 'consent') return step.grantConsent();
-    if (details.prompt.name !== 'login') {
-      renderMessage(ctx, 400, 'Unsupported', `Unsupported interaction "${esc(details.prompt.name)}".`);
-      return undefined;
-    }
-    if (ctx.method === 'GET' && !action) return step.showForm();
-    if (ctx.method === 'POST' && action === 'login') return step.logIn(await readForm(ctx.req));
-    if (ctx.method === 'POST' && action === 'register' && instance.application.registrationEnabled) {
-      return step.register(await readForm(ctx.req));
-    }
-    ctx.status = 405;
-    ctx.body = 'Method Not Allowed';
+/** The interaction this browser's cookie names, or an error page and undefined. */
+async function pendingInteraction(provider, ctx) {
+  try {
+    return await provider.interactionDetails(ctx.req, ctx.res);
+  } catch {
+    render(ctx, 400, messagePage('Login expired', 'This login request has expired or was already used. Return to the application and start again.'));
     return undefined;
-  };
+  }
+}
+
+/**
+ * Before oidc-provider: a POST of the login form to /oauth2/authorize or of the registration form
+ * to /oauth2/register. Answers whether it handled the request; a POST /oauth2/authorize that is
+ * not the login form goes on to oidc-provider with the body read here (`req.body`).
+ */
+export async function handleFormPost(instance, provider, ctx) {
+  const isRegister = ctx.path === REGISTER;
+  if (ctx.method !== 'POST' || !(isRegister || ctx.path === AUTHORIZE)) return false;
+  if (!isRegister && !(ctx.cookies.get(COOKIE_NAMES.interaction) && ctx.is('application/x-www-form-urlencoded'))) return false;
+  const raw = await readBody(ctx.req);
+  const form = Object.fromEntries(new URLSearchParams(raw));
+  if (!isRegister && form.loginId === undefined) {
+    ctx.req.body = raw;
+    return false;
+  }
+  const interaction = await pendingInteraction(provider, ctx);
+  if (!interaction) return true;
+  const step = new LoginInteraction(instance, provider, ctx, interaction);
+  if (interaction.prompt.name !== 'login' || (isRegister && !step.isRegistration)) {
+    render(ctx, 400, messagePage('Login expired', 'This form does not belong to the pending login. Return to the application and start again.'));
+  } else if (isRegister) {
+    await step.register(form);
+  } else {
+    await step.logIn(form);
+  }
+  return true;
 }

@@ -1,15 +1,12 @@
 // GET and POST /oauth2/logout as FusionAuth answers them: end the browser's SSO session (tokens
-// already issued stay valid) and redirect to where the application wants its users after logout.
+// already issued stay valid), then, with the application's logoutBehavior AllApplications (the
+// default), render FusionAuth's logout page: every application's logoutURL in a hidden iframe and
+// a Refresh after 2 seconds to where the application wants its users after logout, so an
+// application's /logout is hit twice (iframe, then redirect). RedirectOnly redirects at once.
+import { decodeJwtPayload } from '../access-token.mjs';
 import { LONG_COOKIE, SESSION_COOKIE } from '../cookies.mjs';
 import { appendParams, readForm } from '../http.mjs';
-
-function decodeJwtPayload(jwt) {
-  try {
-    return JSON.parse(Buffer.from(String(jwt).split('.')[1], 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
+import { logoutPage } from '../views.mjs';
 
 /** The client a logout is for: client_id, else the audience of id_token_hint. */
 function clientIdOf(params) {
@@ -32,12 +29,11 @@ export async function endSsoSession(provider, ctx) {
  * post_logout_redirect_uri if it is an authorized redirect URL of the application, else its
  * logoutURL, else `/`; with `state` appended.
  */
-function logoutTarget(application, clientId, params) {
-  const known = clientId === application.clientId;
+function logoutTarget(application, params) {
   let target = '/';
-  if (known && params.post_logout_redirect_uri && application.redirectUris.includes(params.post_logout_redirect_uri)) {
+  if (application && params.post_logout_redirect_uri && application.redirectUris.includes(params.post_logout_redirect_uri)) {
     target = params.post_logout_redirect_uri;
-  } else if (known && application.logoutUrl) {
+  } else if (application?.logoutUrl) {
     target = application.logoutUrl;
   }
   if (params.state && target !== '/') target = appendParams(target, { state: params.state });
@@ -48,13 +44,17 @@ function logoutTarget(application, clientId, params) {
 export function logoutRoute(instance) {
   return async function logout(provider, ctx) {
     const params = ctx.method === 'POST' ? await readForm(ctx.req) : { ...ctx.query };
-    const clientId = clientIdOf(params);
+    const application = instance.applications.byId(clientIdOf(params));
     await endSsoSession(provider, ctx);
-    // FusionAuth renders a page here that loads every application's logoutURL in hidden iframes
-    // and then redirects; the stand-in redirects at once (README.md, "Where it differs").
+    const target = logoutTarget(application, params);
     ctx.set('Cache-Control', 'no-store');
-    ctx.status = 302;
-    ctx.redirect(logoutTarget(instance.application, clientId, params));
-    return undefined;
+    if (application?.logoutBehavior === 'RedirectOnly') {
+      ctx.status = 302;
+      ctx.redirect(target);
+      return;
+    }
+    ctx.status = 200;
+    ctx.type = 'html';
+    ctx.body = logoutPage({ redirectUrl: target, logoutUrls: instance.applications.allLogoutUrls() });
   };
 }
