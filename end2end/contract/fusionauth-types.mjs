@@ -60,6 +60,8 @@ export const RESPONSE_TYPES = {
   // types are checked, an unknown claim cannot fail (FusionAuth adds its own claims freely).
   idTokenClaims: 'JWT',
   refreshedIdTokenClaims: 'JWT',
+  // FusionAuth's access tokens are JWTs too (the app verifies and reads them).
+  accessTokenClaims: 'JWT',
 };
 
 export function requestTypeFor(method, urlPath) {

@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { OUT_DIR, checkContract, requestTypeFor, typecheck } from './fusionauth-types.mjs';
 
 /**
- * Each plant edits one value of the generated file: `find` (a string or RegExp, which must occur
- * exactly once in that value) is replaced by `replace`.
+ * Each plant edits one value of the generated file — `value` is its name, or words that its label
+ * (file, method and path) contains — : `find` (a string or RegExp, which must occur exactly once in
+ * that value) is replaced by `replace`.
  *   expect: { code: [TS codes], names: 'field' }  tsc must fail on the planted line; the message
  *                                                 or the line must name the field
  *   expect: 'passes'                              a documented blind spot: tsc accepts it
@@ -22,49 +23,49 @@ import { OUT_DIR, checkContract, requestTypeFor, typecheck } from './fusionauth-
 const PLANTS = [
   {
     id: 'unknown-field-in-a-kickstart-tenant',
-    value: 'kickstart_request0',
+    value: ['kickstart/kickstart.json', 'PATCH /api/tenant/'],
     find: '"issuer": "http://localhost:9011"',
     replace: '"issuer": "http://localhost:9011",\n    "bogusField": true',
     expect: { code: ['TS2353'], names: 'bogusField' },
   },
   {
     id: 'wrongly-typed-key-length',
-    value: 'kickstart_request1',
+    value: ['kickstart/kickstart.json', 'POST /api/key/generate/'],
     find: '"length": 2048',
     replace: '"length": "2048"',
     expect: { code: ['TS2322'], names: 'length' },
   },
   {
     id: 'key-algorithm-outside-the-enum',
-    value: 'kickstart_request1',
+    value: ['kickstart/kickstart.json', 'POST /api/key/generate/'],
     find: '"algorithm": "RS256"',
     replace: '"algorithm": "RS257"',
     expect: { code: ['TS2322', 'TS2820'], names: 'algorithm' },
   },
   {
     id: 'misspelt-nested-application-field',
-    value: 'kickstart_request2',
+    value: ['kickstart/kickstart.json', 'POST /api/application/e9fdb985'],
     find: '"generateRefreshTokens": true',
     replace: '"generateRefreshToken": true',
     expect: { code: ['TS2353'], names: 'generateRefreshToken' },
   },
   {
     id: 'wrongly-typed-field-in-the-bootstrap-kickstart',
-    value: 'bootstrap_request0',
+    value: ['kickstart/bootstrap/kickstart.json', 'POST /api/user'],
     find: '"skipVerification": true',
     replace: '"skipVerification": "true"',
     expect: { code: ['TS2322'], names: 'skipVerification' },
   },
   {
     id: 'unknown-field-in-a-setup-user-patch',
-    value: 'setup_request3',
+    value: ['setup-requests.json', 'PATCH /api/user/'],
     find: '"fullName"',
     replace: '"fullname"',
     expect: { code: ['TS2353'], names: 'fullname' },
   },
   {
     id: 'setup-refresh-token-policy-outside-the-enum',
-    value: 'setup_request2',
+    value: ['setup-requests.json', 'POST /api/application/'],
     find: '"refreshTokenUsagePolicy": "Reusable"',
     replace: '"refreshTokenUsagePolicy": "Reuseable"',
     expect: { code: ['TS2322', 'TS2820'], names: 'refreshTokenUsagePolicy' },
@@ -109,7 +110,10 @@ const PLANTS = [
 ];
 
 function plant(source, entries, { value, find, replace }) {
-  const entry = entries.find((e) => e.name === value);
+  const words = [value].flat();
+  const matching = entries.filter((e) => e.name === value || words.every((w) => e.label.includes(w)));
+  assert.equal(matching.length, 1, `exactly one generated value for ${words.join(' … ')}`);
+  const [entry] = matching;
   assert.ok(entry, `the generated file has no value ${value}`);
   const lines = source.split('\n');
   const block = lines.slice(entry.startLine - 1, entry.endLine).join('\n');

@@ -220,6 +220,6 @@ export function loadKickstart(path, env = process.env, { variables: overrides } 
  * in contract/ checks each body against FusionAuth's official request types).
  */
 export function resolveKickstartRequests(raw, env = process.env) {
-  const { resolveDeep } = makeResolver(raw.variables ?? {}, env);
+  const { resolveDeep } = makeResolver(raw.variables ?? {}, environmentValue(env));
   return (raw.requests ?? []).map(resolveDeep);
 }
