@@ -38,7 +38,8 @@ struct Call {
 /// FusionAuth's state as far as `setup` can see it.
 #[derive(Default)]
 struct Instance {
-    issuer: String,
+    /// The default tenant as the Tenant API returns it.
+    tenant: Value,
     keys: HashMap<String, Value>,
     applications: HashMap<String, Value>,
     users: Vec<Value>,
@@ -53,7 +54,7 @@ type Shared = Arc<Mutex<Instance>>;
 /// no key, no application, and one user without a full name (the tutorial's starting point).
 async fn fusionauth() -> (String, Shared) {
     let instance = Arc::new(Mutex::new(Instance {
-        issuer: "acme.com".into(),
+        tenant: json!({ "id": TENANT_ID, "name": "Default", "issuer": "acme.com" }),
         users: vec![json!({
             "id": USER_ID,
             "email": "richard@example.com",
@@ -77,6 +78,8 @@ async fn fusionauth() -> (String, Shared) {
                 .post(create_application)
                 .patch(patch_application),
         )
+        // https://fusionauth.io/docs/apis/applications#create-an-application-role
+        .route("/api/application/{id}/role", post(create_role))
         // https://fusionauth.io/docs/apis/users#retrieve-a-user (by email), #search-for-users, #update-a-user
         .route("/api/user", get(get_user_by_email))
         .route("/api/user/search", get(search_users))
@@ -149,8 +152,8 @@ fn not_found() -> Response {
 }
 
 async fn list_tenants(State(instance): State<Shared>) -> Json<Value> {
-    let issuer = instance.lock().unwrap().issuer.clone();
-    Json(json!({ "tenants": [{ "id": TENANT_ID, "name": "Default", "issuer": issuer }] }))
+    let tenant = instance.lock().unwrap().tenant.clone();
+    Json(json!({ "tenants": [tenant] }))
 }
 
 async fn patch_tenant(
@@ -159,12 +162,10 @@ async fn patch_tenant(
     body: Json<Value>,
 ) -> Response {
     assert_eq!(id, TENANT_ID);
-    let issuer = body["tenant"]["issuer"]
-        .as_str()
-        .expect("PATCH {tenant: {issuer}}")
-        .to_owned();
-    instance.lock().unwrap().issuer = issuer;
-    Json(json!({ "tenant": { "id": TENANT_ID } })).into_response()
+    assert!(body["tenant"].is_object(), "PATCH {{tenant: {{…}}}}");
+    let mut state = instance.lock().unwrap();
+    merge(&mut state.tenant, &body["tenant"]);
+    Json(json!({ "tenant": state.tenant })).into_response()
 }
 
 async fn get_key(State(instance): State<Shared>, Path(id): Path<String>) -> Response {
@@ -228,6 +229,24 @@ async fn patch_application(
     };
     merge(app, &body["application"]);
     Json(json!({ "application": app })).into_response()
+}
+
+async fn create_role(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let role = body["role"].clone();
+    assert!(role["name"].is_string(), "a role needs a name");
+    let mut state = instance.lock().unwrap();
+    let Some(app) = state.applications.get_mut(&id) else {
+        return not_found();
+    };
+    match app["roles"].as_array_mut() {
+        Some(roles) => roles.push(role.clone()),
+        None => app["roles"] = json!([role]),
+    }
+    Json(json!({ "role": role })).into_response()
 }
 
 /// PATCH semantics: objects merge, everything else (lists included) is replaced.
@@ -392,9 +411,12 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
             ("POST".into(), format!("/api/user/registration/{USER_ID}")),
         ]
     );
+    assert_eq!(calls[0].body, target.tenant_patch());
+    assert_eq!(calls[0].body["tenant"]["issuer"], "http://localhost:9011");
     assert_eq!(
-        calls[0].body,
-        json!({ "tenant": { "issuer": "http://localhost:9011" } })
+        calls[0].body["tenant"]["eventConfiguration"]["events"]["jwt.refresh-token.revoke"]
+            ["enabled"],
+        true
     );
     assert_eq!(
         calls[2].body,
@@ -559,4 +581,51 @@ async fn several_users_need_an_email() {
     named.user_email = Some("richard@example.com".into());
     let plan = run_setup(&named).await.unwrap();
     assert!(plan[3].message.contains("richard@example.com"));
+}
+
+/// Every write `setup` sends, on a fresh FusionAuth and on one whose application exists already:
+/// the bodies `npm run check:fusionauth-types` (end2end/contract/) type-checks against FusionAuth's
+/// official TypeScript client. The committed file must equal what `setup` sends today; run with
+/// `UPDATE_CONTRACT=1` to rewrite it after changing a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_type_contract_snapshot_is_what_setup_sends() {
+    let (fresh_url, fresh) = fusionauth().await;
+    run_setup(&options(&fresh_url, temp_env_file("contract-fresh"), false))
+        .await
+        .unwrap();
+    let (existing_url, existing) = fusionauth().await;
+    let target = TargetConfiguration::default();
+    existing.lock().unwrap().applications.insert(
+        target.client_id.clone(),
+        json!({ "id": target.client_id, "name": target.app_name, "oauthConfiguration": {} }),
+    );
+    run_setup(&options(
+        &existing_url,
+        temp_env_file("contract-existing"),
+        false,
+    ))
+    .await
+    .unwrap();
+    let mut requests: Vec<Value> = Vec::new();
+    for call in writes(&fresh).into_iter().chain(writes(&existing)) {
+        let request =
+            json!({ "method": call.method.as_str(), "path": call.path, "body": call.body });
+        if !requests.contains(&request) {
+            requests.push(request);
+        }
+    }
+    let rendered = serde_json::to_string_pretty(&requests).unwrap() + "\n";
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/end2end/contract/setup-requests.json"
+    );
+    if std::env::var_os("UPDATE_CONTRACT").is_some() {
+        std::fs::write(file, &rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(file).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "end2end/contract/setup-requests.json is not what setup sends: run \
+         `UPDATE_CONTRACT=1 cargo test --features ssr --test setup_command` and commit it"
+    );
 }

@@ -41,6 +41,7 @@ export const REQUEST_TYPES = [
   { methods: ['POST'], path: /^\/api\/key\/(generate|import)(\/[^/]+)?$/, type: 'KeyRequest' },
   { methods: ['PUT', 'PATCH'], path: /^\/api\/key\/[^/]+$/, type: 'KeyRequest' },
   { methods: ['POST', 'PUT', 'PATCH'], path: /^\/api\/application(\/[^/]+)?$/, type: 'ApplicationRequest' },
+  { methods: ['POST', 'PUT', 'PATCH'], path: /^\/api\/application\/[^/]+\/role(\/[^/]+)?$/, type: 'ApplicationRequest' },
   { methods: ['POST'], path: /^\/api\/user\/registration(\/[^/]+)?$/, type: 'RegistrationRequest' },
   { methods: ['PUT', 'PATCH'], path: /^\/api\/user\/registration\/[^/]+\/[^/]+$/, type: 'RegistrationRequest' },
   { methods: ['POST', 'PUT', 'PATCH'], path: /^\/api\/user(\/[^/]+)?$/, type: 'UserRequest' },

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { OUT_DIR, checkContract, requestTypeFor, typecheck } from './fusionauth-types.mjs';
 
 /**
- * Each plant edits one value of the generated file — `value` is its name, or words that its label
- * (file, method and path) contains — : `find` (a string or RegExp, which must occur exactly once in
+ * Each plant edits one value of the generated file — `value` is its name, or words (strings it
+ * contains, or patterns it matches) of its label (file, method and path) — : `find` (a string or RegExp, which must occur exactly once in
  * that value) is replaced by `replace`.
  *   expect: { code: [TS codes], names: 'field' }  tsc must fail on the planted line; the message
  *                                                 or the line must name the field
@@ -65,7 +65,7 @@ const PLANTS = [
   },
   {
     id: 'setup-refresh-token-policy-outside-the-enum',
-    value: ['setup-requests.json', 'POST /api/application/'],
+    value: ['setup-requests.json', /POST \/api\/application\/[^/]+$/],
     find: '"refreshTokenUsagePolicy": "Reusable"',
     replace: '"refreshTokenUsagePolicy": "Reuseable"',
     expect: { code: ['TS2322', 'TS2820'], names: 'refreshTokenUsagePolicy' },
@@ -111,7 +111,8 @@ const PLANTS = [
 
 function plant(source, entries, { value, find, replace }) {
   const words = [value].flat();
-  const matching = entries.filter((e) => e.name === value || words.every((w) => e.label.includes(w)));
+  const matches = (label, w) => (typeof w === 'string' ? label.includes(w) : w.test(label));
+  const matching = entries.filter((e) => e.name === value || words.every((w) => matches(e.label, w)));
   assert.equal(matching.length, 1, `exactly one generated value for ${words.join(' … ')}`);
   const [entry] = matching;
   assert.ok(entry, `the generated file has no value ${value}`);

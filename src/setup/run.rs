@@ -107,7 +107,7 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
     let tenant_id = string_at(&tenant, "/id")?;
     reports.push(
         applier
-            .apply(steps::tenant_issuer(&tenant, &tenant_id, target))
+            .apply(steps::tenant(&tenant, &tenant_id, target))
             .await?,
     );
     reports.push(
@@ -115,12 +115,15 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
             .apply(steps::signing_key(&api, target).await?)
             .await?,
     );
-    let (application, client_secret) = steps::application(&api, target, &tenant_id).await?;
-    reports.push(applier.apply(application).await?);
+    let application = steps::application(&api, target, &tenant_id).await?;
+    reports.push(applier.apply(application.finding).await?);
+    for role in steps::application_roles(application.existing.as_ref(), target) {
+        reports.push(applier.apply(role).await?);
+    }
     let user = steps::find_user(&api, options.user_email.as_deref()).await?;
     reports.push(applier.apply(steps::full_name(&user)?).await?);
     reports.push(applier.apply(steps::registration(&user, target)?).await?);
-    let env_file = steps::env_file(&options.env_file, target, &client_secret);
+    let env_file = steps::env_file(&options.env_file, target, &application.client_secret);
     reports.push(applier.apply(env_file).await?);
     Ok(reports)
 }

@@ -1,7 +1,7 @@
 //! One function per provisioning step. Each looks at FusionAuth (or the `.env` file) and returns
 //! a [`Finding`]: what is in place already, or the one change that would put it in place.
 //!
-//! 1. the first tenant's `issuer` (<https://fusionauth.io/docs/apis/tenants>);
+//! 1. the first tenant's `issuer` and enabled events (<https://fusionauth.io/docs/apis/tenants>);
 //! 2. the RS256 signing key (<https://fusionauth.io/docs/apis/keys>);
 //! 3. the application, with refresh tokens and self-service registration, which the tutorial's
 //!    script left out (<https://fusionauth.io/docs/apis/applications>);
@@ -32,18 +32,26 @@ pub async fn first_tenant(api: &FusionAuthApi) -> Result<Value, SetupError> {
         .ok_or_else(|| SetupError::Invalid("FusionAuth has no tenant".into()))
 }
 
-/// 1. The tenant's issuer must be the app's `ISSUER` (FusionAuth's default, `acme.com`, is not
-///    a URL that strict OpenID Connect clients accept).
-pub fn tenant_issuer(tenant: &Value, tenant_id: &str, target: &TargetConfiguration) -> Finding {
-    if tenant.pointer("/issuer").and_then(Value::as_str) == Some(target.issuer.as_str()) {
-        return Finding::in_place(format!("tenant {tenant_id}: issuer is {}", target.issuer));
-    }
+/// 1. The tenant: its issuer must be the app's `ISSUER` (FusionAuth's default, `acme.com`, is
+///    not a URL that strict OpenID Connect clients accept), and the events the app's webhook
+///    receives must be enabled on it.
+pub fn tenant(tenant: &Value, tenant_id: &str, target: &TargetConfiguration) -> Finding {
+    let wanted = target.tenant_patch();
+    let Some(missing) = merge_missing(&wanted["tenant"], tenant) else {
+        return Finding::in_place(format!(
+            "tenant {tenant_id}: issuer is {}, webhook events enabled",
+            target.issuer
+        ));
+    };
     Finding::change(
-        format!("tenant {tenant_id}: set issuer to {}", target.issuer),
+        format!(
+            "tenant {tenant_id}: set issuer to {} and enable the webhook events",
+            target.issuer
+        ),
         Change::Api {
             method: Method::PATCH,
             path: format!("/api/tenant/{tenant_id}"),
-            body: target.tenant_patch(),
+            body: json!({ "tenant": missing }),
             tenant_id: None,
         },
     )
@@ -81,13 +89,21 @@ pub async fn signing_key(
     )))
 }
 
-/// 3. The application: created when missing, completed (never replaced) when it exists. Also
-///    returns the client secret `.env` must hold: an existing application keeps its own.
+/// What step 3 found about the application.
+pub struct ApplicationFinding {
+    pub finding: Finding,
+    /// The client secret `.env` must hold: an existing application keeps its own.
+    pub client_secret: String,
+    /// The application as it was, if it existed.
+    pub existing: Option<Value>,
+}
+
+/// 3. The application: created when missing, completed (never replaced) when it exists.
 pub async fn application(
     api: &FusionAuthApi,
     target: &TargetConfiguration,
     tenant_id: &str,
-) -> Result<(Finding, String), SetupError> {
+) -> Result<ApplicationFinding, SetupError> {
     let path = format!("/api/application/{}", target.client_id);
     let Some(found) = api.find(&path).await? else {
         let finding = Finding::change(
@@ -102,7 +118,11 @@ pub async fn application(
                 tenant_id: Some(tenant_id.to_owned()),
             },
         );
-        return Ok((finding, target.client_secret.clone()));
+        return Ok(ApplicationFinding {
+            finding,
+            client_secret: target.client_secret.clone(),
+            existing: None,
+        });
     };
     let existing = found.get("application").cloned().unwrap_or(Value::Null);
     // An existing secret is kept: other clients may use it. `.env` gets the real one.
@@ -117,6 +137,10 @@ pub async fn application(
         .and_then(Value::as_object_mut)
     {
         oauth.remove("clientSecret");
+    }
+    // Roles of an existing application change through the role API (next step), not a PATCH.
+    if let Some(application) = wanted.as_object_mut() {
+        application.remove("roles");
     }
     let finding = match merge_missing(&wanted, &existing) {
         None => Finding::in_place(format!(
@@ -137,7 +161,48 @@ pub async fn application(
             },
         ),
     };
-    Ok((finding, secret))
+    Ok(ApplicationFinding {
+        finding,
+        client_secret: secret,
+        existing: Some(existing),
+    })
+}
+
+/// 3b. The roles of an application that existed before (a new one is created with them): each
+///     missing role is added with the role API. `existing` is the application as step 3 found it.
+pub fn application_roles(existing: Option<&Value>, target: &TargetConfiguration) -> Vec<Finding> {
+    let Some(existing) = existing else {
+        return Vec::new();
+    };
+    let have: Vec<&str> = existing
+        .pointer("/roles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|role| role.get("name").and_then(Value::as_str))
+        .collect();
+    let wanted = target.roles();
+    let client_id = &target.client_id;
+    wanted
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|role| {
+            let name = role.get("name").and_then(Value::as_str).unwrap_or("?");
+            if have.contains(&name) {
+                return Finding::in_place(format!("application {client_id}: role {name} exists"));
+            }
+            Finding::change(
+                format!("application {client_id}: add the role {name}"),
+                Change::Api {
+                    method: Method::POST,
+                    path: format!("/api/application/{client_id}/role"),
+                    body: json!({ "role": role }),
+                    tenant_id: None,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The user with `email`, or — as the tutorial's script does — the only user there is.

@@ -11,6 +11,16 @@ pub const DEMO_CLIENT_SECRET: &str = "change-this-in-production-to-be-a-real-sec
 /// The signing key id of the Flask tutorial.
 pub const DEMO_KEY_ID: &str = "356a6624-b33c-471a-b707-48bbfcfbc593";
 
+/// The FusionAuth events the app's webhook handles: the ones that end a user's sessions here, and
+/// role changes.
+pub const WEBHOOK_EVENTS: [&str; 5] = [
+    "jwt.refresh-token.revoke",
+    "user.deactivate",
+    "user.delete",
+    "user.registration.delete",
+    "user.registration.update",
+];
+
 /// The tenant issuer, signing key and application this app needs.
 #[derive(Clone, Debug)]
 pub struct TargetConfiguration {
@@ -36,9 +46,27 @@ impl Default for TargetConfiguration {
 }
 
 impl TargetConfiguration {
-    /// `PATCH /api/tenant/{id}` body.
+    /// `PATCH /api/tenant/{id}` body: the issuer, and the events the app's webhook receives
+    /// enabled on the tenant (FusionAuth sends an event only when the tenant and the webhook
+    /// both enable it).
     pub fn tenant_patch(&self) -> Value {
-        json!({ "tenant": { "issuer": self.issuer } })
+        let events: serde_json::Map<String, Value> = WEBHOOK_EVENTS
+            .iter()
+            .map(|event| {
+                let setting = json!({ "enabled": true, "transactionType": "None" });
+                ((*event).to_owned(), setting)
+            })
+            .collect();
+        json!({ "tenant": { "issuer": self.issuer, "eventConfiguration": { "events": events } } })
+    }
+
+    /// The application's roles (created with the application; added one by one to an existing
+    /// one through the role API).
+    pub fn roles(&self) -> Value {
+        json!([
+            { "name": "user", "description": "Signed-in user", "isDefault": true },
+            { "name": "admin", "description": "Administrator of this app" }
+        ])
     }
 
     /// `POST /api/key/generate/{id}` body.
@@ -75,7 +103,8 @@ impl TargetConfiguration {
                 "timeToLiveInSeconds": 3600,
                 "refreshTokenTimeToLiveInMinutes": 43200,
                 "refreshTokenUsagePolicy": "Reusable"
-            }
+            },
+            "roles": self.roles()
         })
     }
 }
@@ -96,29 +125,35 @@ mod tests {
         serde_json::from_str(&resolved).unwrap()
     }
 
-    fn kickstart_request(url_prefix: &str) -> Value {
+    fn kickstart_request(url: &str) -> Value {
         kickstart()["requests"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["url"].as_str().unwrap().starts_with(url_prefix))
-            .unwrap()["body"]
+            .find(|r| r["url"].as_str().unwrap() == url)
+            .unwrap_or_else(|| panic!("the kickstart has no request to {url}"))["body"]
             .clone()
     }
 
     #[test]
     fn setup_and_kickstart_configure_the_same_application() {
         let target = TargetConfiguration::default();
+        let vars = &kickstart()["variables"];
+        let at = |prefix: &str, variable: &str| {
+            format!("{prefix}{}", vars[variable].as_str().unwrap())
+        };
         assert_eq!(
-            kickstart_request("/api/application/")["application"],
+            kickstart_request(&at("/api/application/", "clientId"))["application"],
             target.application()
         );
         assert_eq!(
-            kickstart_request("/api/key/generate/"),
+            kickstart_request(&at("/api/key/generate/", "keyId")),
             target.key_request()
         );
-        assert_eq!(kickstart_request("/api/tenant/"), target.tenant_patch());
-        let vars = &kickstart()["variables"];
+        assert_eq!(
+            kickstart_request(&at("/api/tenant/", "defaultTenantId")),
+            target.tenant_patch()
+        );
         assert_eq!(vars["clientId"], target.client_id.as_str());
         assert_eq!(vars["clientSecret"], target.client_secret.as_str());
         assert_eq!(vars["keyId"], target.key_id.as_str());
