@@ -111,8 +111,8 @@ const PLANTS = [
 
 function plant(source, entries, { value, find, replace }) {
   const words = [value].flat();
-  const matches = (label, w) => (typeof w === 'string' ? label.includes(w) : w.test(label));
-  const matching = entries.filter((e) => e.name === value || words.every((w) => matches(e.label, w)));
+  const labelHas = (label, w) => (typeof w === 'string' ? label.includes(w) : w.test(label));
+  const matching = entries.filter((e) => e.name === value || words.every((w) => labelHas(e.label, w)));
   assert.equal(matching.length, 1, `exactly one generated value for ${words.join(' … ')}`);
   const [entry] = matching;
   assert.ok(entry, `the generated file has no value ${value}`);
