@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{query_value, Browser, MockProvider, Page, Tamper, TestApp};
+use support::{browser::SESSION_COOKIE, query_value, Browser, MockProvider, Page, Tamper, TestApp};
 
 async fn setup() -> (TestApp, MockProvider, Browser) {
     support::capture_logs();
@@ -244,11 +244,11 @@ async fn tampered_and_oversized_cookies_fall_back_to_a_guest() {
     browser.log_in(&provider, "/").await;
     assert!(support::browser_signed_in(&browser).await);
 
-    let genuine = browser.cookie.lock().unwrap().clone().unwrap();
+    let genuine = browser.session_cookie().unwrap();
     let mut tampered = genuine.clone().into_bytes();
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-    *browser.cookie.lock().unwrap() = Some(String::from_utf8(tampered).unwrap());
+    browser.set_cookie(SESSION_COOKIE, Some(String::from_utf8(tampered).unwrap()));
     let page = browser.get("/").await;
     assert_eq!(page.status, 200);
     assert!(
@@ -256,18 +256,12 @@ async fn tampered_and_oversized_cookies_fall_back_to_a_guest() {
         "a cookie with a bad signature is no session"
     );
 
-    *browser.cookie.lock().unwrap() = Some(format!(
-        "leptos_fusionauth_session={}",
-        "A".repeat(8 * 1024)
-    ));
+    browser.set_cookie(SESSION_COOKIE, Some("A".repeat(8 * 1024)));
     let page = browser.get("/").await;
     assert!(page.status < 500, "{}", page.status);
     assert!(page.body.contains("Hello Guest"));
 
-    *browser.cookie.lock().unwrap() = Some(format!(
-        "leptos_fusionauth_session={}",
-        "A".repeat(200 * 1024)
-    ));
+    browser.set_cookie(SESSION_COOKIE, Some("A".repeat(200 * 1024)));
     let page = browser.get("/").await;
     assert!(
         page.status < 500,

@@ -75,7 +75,7 @@ fn cookie() -> impl Strategy<Value = Option<String>> {
 
 async fn router() -> Router {
     let provider = support::MockProvider::start().await;
-    support::TestApp::router(&provider.issuer)
+    support::TestApp::builder(&provider.issuer).router().await
 }
 
 fn check(

@@ -7,8 +7,8 @@
 mod support;
 
 use support::{
-    assert_rejected, browser_signed_in, query_value, Browser, MockProvider, Tamper, TestApp,
-    CLIENT_ID, EMAIL,
+    assert_rejected, browser::SESSION_COOKIE, browser_signed_in, query_value, Browser,
+    MockProvider, Tamper, TestApp, CLIENT_ID, EMAIL,
 };
 
 async fn app_and_provider() -> (TestApp, MockProvider, Browser) {
@@ -57,20 +57,16 @@ async fn login_redirects_to_the_provider_with_pkce_state_and_nonce() {
     assert!(query_value(&url, "nonce").len() >= 22);
     assert_eq!(query_value(&url, "code_challenge").len(), 43);
 
-    let cookie = browser
-        .set_cookie_headers
-        .lock()
-        .unwrap()
-        .last()
-        .cloned()
-        .unwrap();
-    assert!(cookie.starts_with("leptos_fusionauth_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "http app: no Secure flag ({cookie})"
-    );
+    // The attempt travels in its own cookie; the session cookie comes with the login.
+    let code = provider.authorize(&url);
+    let state = query_value(&url, "state");
+    browser
+        .get(&format!("/callback?code={code}&state={state}"))
+        .await;
+    for name in ["leptos_fusionauth_login", "leptos_fusionauth_session"] {
+        // An http app: no Secure flag.
+        support::cookie_with_flags(&browser, name, false);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,34 +151,24 @@ async fn full_login_shows_the_profile_and_never_the_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_id_is_rotated_at_login() {
     let (app, provider, browser) = app_and_provider().await;
-    let planted = browser.post_form("/api/login", &[("return_to", "/")]).await;
-    let cookie_before = browser
-        .cookie
-        .lock()
-        .unwrap()
-        .clone()
-        .expect("session cookie");
-    let url = planted.provider_redirect(&provider);
-    let code = provider.authorize(&url);
-    let state = query_value(&url, "state");
-    let callback = browser
-        .get(&format!("/callback?code={code}&state={state}"))
-        .await;
-    assert_eq!(callback.status, 303);
-    let cookie_after = browser
-        .cookie
-        .lock()
-        .unwrap()
-        .clone()
-        .expect("session cookie");
-    assert_ne!(
-        cookie_before, cookie_after,
-        "login must issue a new session id"
-    );
+    // Nothing is stored before login: starting one plants no session at all.
+    browser.post_form("/api/login", &[("return_to", "/")]).await;
+    assert_eq!(browser.session_cookie(), None, "no session before login");
 
-    // The pre-login id is worthless now.
+    // A session id the browser holds when a login completes (planted by an attacker who
+    // signed in themselves, or this browser's own) is replaced.
+    let planter = app.browser();
+    planter.log_in(&provider, "/").await;
+    let planted = planter.session_cookie().expect("session cookie");
+    browser.set_cookie(SESSION_COOKIE, Some(planted.clone()));
+    let callback = browser.log_in(&provider, "/").await;
+    assert_eq!(callback.status, 303);
+    let after = browser.session_cookie().expect("session cookie");
+    assert_ne!(planted, after, "login must issue a new session id");
+
+    // The planted id is worthless now.
     let attacker = app.browser();
-    *attacker.cookie.lock().unwrap() = Some(cookie_before);
+    attacker.set_cookie(SESSION_COOKIE, Some(planted));
     assert!(!browser_signed_in(&attacker).await);
     assert!(browser_signed_in(&browser).await);
 }

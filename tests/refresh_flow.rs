@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{signed_in, MockProvider, TestApp, EMAIL};
+use support::{signed_in, MockProvider, RefreshFailure, TestApp, EMAIL};
 
 async fn logged_in_with_ttl(ttl: i64) -> (TestApp, MockProvider, support::Browser) {
     let provider = MockProvider::start().await;
@@ -91,17 +91,69 @@ async fn an_unreachable_provider_postpones_the_refresh() {
     );
 }
 
+/// POST /api/refresh ("Refresh now"), as the hydrated button does.
+async fn refresh_now(browser: &support::Browser) -> support::Page {
+    let request = browser
+        .http()
+        .post(format!("{}/api/refresh", browser.base()))
+        .header("origin", browser.base());
+    browser.send(request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_invalid_grant_ends_the_session_other_failures_are_retried_later() {
+    support::capture_logs();
+    let failures = [
+        RefreshFailure::OAuth(401, "invalid_client"),
+        RefreshFailure::OAuth(400, "unauthorized_client"),
+        RefreshFailure::OAuth(500, "server_error"),
+        RefreshFailure::OAuth(503, "temporarily_unavailable"),
+        RefreshFailure::Html(502),
+    ];
+    for failure in failures {
+        let (_app, provider, browser) = logged_in_with_ttl(1).await;
+        provider.fail_refreshes(Some(failure.clone()));
+        let page = browser.get("/").await;
+        assert!(signed_in(&page), "{failure:?} must not end the session");
+        assert_eq!(provider.refresh_attempts(), 1);
+        // Backing off: the next page view does not ask the provider again at once.
+        assert!(signed_in(&browser.get("/").await), "{failure:?}");
+        assert_eq!(
+            provider.refresh_attempts(),
+            1,
+            "{failure:?}: retried too soon"
+        );
+        // "Refresh now" does not wait, and works once the provider does.
+        provider.fail_refreshes(None);
+        provider.set_access_token_ttl(3600);
+        assert_eq!(refresh_now(&browser).await.status, 200, "{failure:?}");
+        assert_eq!(provider.refresh_grants(), 1, "{failure:?}");
+    }
+    assert!(support::warned("token refresh postponed"));
+    assert!(support::warned("invalid_client"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_slower_than_the_timeout_postpones_the_refresh() {
+    let provider = MockProvider::start().await;
+    provider.set_access_token_ttl(1);
+    let app = TestApp::start_with(&provider.issuer, &[("OIDC_HTTP_TIMEOUT_SECS", "1")]).await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    provider.set_refresh_delay(std::time::Duration::from_millis(2500));
+    let started = std::time::Instant::now();
+    let page = browser.get("/").await;
+    assert!(signed_in(&page), "a slow provider does not end the session");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(2400),
+        "the request waited for the slow provider"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_now_gets_a_new_access_token() {
     let (_app, provider, browser) = logged_in_with_ttl(3600).await;
-    let refreshed = browser
-        .send(
-            browser
-                .http()
-                .post(format!("{}/api/refresh", browser.base()))
-                .header("origin", browser.base()),
-        )
-        .await;
+    let refreshed = refresh_now(&browser).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     assert_eq!(provider.refresh_grants(), 1);
     assert!(signed_in(&browser.get("/").await));
@@ -113,10 +165,7 @@ async fn the_session_store_never_holds_a_token_in_clear() {
     let dir = std::env::temp_dir().join(format!("lfa-store-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/sessions.sqlite?mode=rwc", dir.display());
-    let store = leptos_fusionauth::server::open_sqlite_store(&url)
-        .await
-        .unwrap();
-    let app = TestApp::start_with_store(&provider.issuer, &[], store).await;
+    let app = TestApp::builder(&provider.issuer).store(&url).start().await;
     let browser = app.browser();
     browser.log_in(&provider, "/").await;
     assert!(signed_in(&browser.get("/").await));

@@ -11,8 +11,9 @@ use std::{
     time::Duration,
 };
 
-use leptos_fusionauth::server::{config::SessionStoreUrl, AppSessionStore};
-use support::{signed_in, Browser, MockProvider, TestApp};
+use support::{
+    browser::SESSION_COOKIE, eventually, query_value, signed_in, Browser, MockProvider, TestApp,
+};
 
 /// A redis-server child process, with append-only persistence in a temp directory so that a
 /// restart keeps the sessions. Stopped when dropped.
@@ -86,17 +87,16 @@ impl Drop for RedisServer {
 }
 
 async fn instance(provider: &MockProvider, store_url: &str) -> TestApp {
-    let url = SessionStoreUrl::parse(store_url).expect("a store URL");
-    let store = AppSessionStore::open(&url).await.expect("store opens");
-    TestApp::start_with_store(&provider.issuer, &[], store).await
+    TestApp::builder(&provider.issuer)
+        .store(store_url)
+        .start()
+        .await
 }
 
-/// A browser for `app` that carries `other`'s cookie (the load balancer sends the same browser
+/// A browser for `app` that carries `other`'s cookies (the load balancer sends the same browser
 /// to another instance).
 fn same_browser_on(app: &TestApp, other: &Browser) -> Browser {
-    let browser = app.browser();
-    *browser.cookie.lock().unwrap() = other.cookie.lock().unwrap().clone();
-    browser
+    other.on(&app.url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,10 +141,20 @@ async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
         "{}",
         down.body
     );
-    let login = browser.post_form("/api/login", &[("return_to", "/")]).await;
+    // Starting a login needs no store (the attempt travels in its own cookie); completing it
+    // does, and says so.
+    let newcomer = app.browser();
+    let callback = newcomer.log_in(&provider, "/").await;
     assert_eq!(
-        login.location.as_deref(),
+        callback.location.as_deref(),
         Some("/auth/error?reason=session_unavailable")
+    );
+    assert_eq!(
+        newcomer
+            .get("/auth/error?reason=session_unavailable")
+            .await
+            .status,
+        503
     );
     let guest = app.browser().get("/").await;
     assert_eq!(
@@ -153,15 +163,7 @@ async fn a_dead_redis_gives_a_503_and_recovery_needs_no_restart() {
     );
 
     redis.run().await;
-    let mut recovered = false;
-    for _ in 0..40 {
-        let page = browser.get("/").await;
-        if signed_in(&page) {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let recovered = eventually(10, || async { signed_in(&browser.get("/").await) }).await;
     assert!(
         recovered,
         "the same app instance works again, and the session was kept"
@@ -185,4 +187,114 @@ async fn sqlite_sessions_survive_an_app_restart() {
         &same_browser_on(&restarted, &browser).get("/").await
     ));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_never_spend_the_same_refresh_token() {
+    let redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    provider.set_access_token_ttl(1);
+    let instance_a = instance(&provider, &redis.url()).await;
+    let instance_b = instance(&provider, &redis.url()).await;
+    let on_a = instance_a.browser();
+    on_a.log_in(&provider, "/").await;
+    provider.set_access_token_ttl(3600);
+    let on_b = same_browser_on(&instance_b, &on_a);
+    // The mock's refresh tokens are one-time use: a second exchange of the same token is
+    // refused with invalid_grant, which would sign the user out.
+    let requests: Vec<_> = (0..16)
+        .map(|i| {
+            let browser = if i % 2 == 0 {
+                on_a.clone()
+            } else {
+                on_b.clone()
+            };
+            tokio::spawn(async move { browser.get("/").await })
+        })
+        .collect();
+    for request in requests {
+        let page = request.await.unwrap();
+        assert!(signed_in(&page), "a request was signed out: {}", page.body);
+    }
+    assert_eq!(
+        provider.refresh_grants(),
+        1,
+        "exactly one refresh grant for sixteen requests on two instances"
+    );
+    assert_eq!(
+        provider.refresh_attempts(),
+        1,
+        "nobody tried the spent token"
+    );
+    assert!(signed_in(&on_b.get("/").await));
+    assert!(signed_in(&on_a.get("/").await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_while_redis_is_down_fails_closed_and_is_recorded_later() {
+    let mut redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    let app = instance(&provider, &redis.url()).await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    let stolen = browser.session_cookie().unwrap();
+
+    redis.stop();
+    let logout = browser.post_form("/api/logout", &[]).await;
+    assert_eq!(logout.status, 302, "{}", logout.body);
+    let location = url::Url::parse(logout.location.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        location.path(),
+        "/oauth2/logout",
+        "FusionAuth's logout still runs"
+    );
+    assert_eq!(query_value(&location, "state"), "local-signout-unrecorded");
+    assert_eq!(
+        browser.session_cookie(),
+        None,
+        "the browser lost its session cookie"
+    );
+
+    // FusionAuth sends the browser back to /logout with the state: the page says what happened.
+    let back = browser.get("/logout?state=local-signout-unrecorded").await;
+    let notice = back.location.clone().unwrap();
+    assert_eq!(notice, "/auth/error?reason=local_signout_unrecorded");
+    let page = browser.get(&notice).await;
+    assert_eq!(page.status, 503);
+    assert!(page.body.contains("could not be recorded"), "{}", page.body);
+
+    // Once Redis is back, the record is deleted: the stolen cookie opens nothing.
+    redis.run().await;
+    let thief = app.browser();
+    thief.set_cookie(SESSION_COOKIE, Some(stolen));
+    let deleted = eventually(15, || async {
+        thief.get("/").await.body.contains("Hello Guest")
+    })
+    .await;
+    assert!(
+        deleted,
+        "the sign-out was recorded once the store came back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_too_reading_pages_keeps_a_session_and_idleness_ends_it() {
+    let redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    let app = TestApp::builder(&provider.issuer)
+        .store(&redis.url())
+        .configure(|config| {
+            config.session_idle = Duration::from_secs(2);
+            config.session_max = Duration::from_secs(60);
+        })
+        .start()
+        .await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    for _ in 0..10 {
+        assert!(signed_in(&browser.get("/").await));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert!(browser.get("/").await.body.contains("Hello Guest"));
 }

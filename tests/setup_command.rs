@@ -444,6 +444,16 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
         env.contains(&format!("CLIENT_ID={}\n", target.client_id)),
         "{env}"
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&env_file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            ".env holds the client secret: owner only"
+        );
+    }
     assert!(env.contains(&format!("CLIENT_SECRET={}\n", target.client_secret)));
     assert!(env.contains("ISSUER=http://localhost:9011\n"));
 

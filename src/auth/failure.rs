@@ -26,12 +26,15 @@ pub enum AuthFailure {
     InvalidIdToken,
     /// The callback request itself is malformed (bad encoding, oversized).
     MalformedCallback,
+    /// Logout ran at the identity provider and the browser lost its session cookie, but the
+    /// session store was unavailable, so the server could not record the sign-out yet.
+    LocalSignOutUnrecorded,
     /// Anything else; the server log has the details.
     Unknown,
 }
 
 impl AuthFailure {
-    const ALL: [AuthFailure; 11] = [
+    const ALL: [AuthFailure; 12] = [
         Self::ProviderUnavailable,
         Self::SessionUnavailable,
         Self::AccessDenied,
@@ -42,6 +45,7 @@ impl AuthFailure {
         Self::CodeRejected,
         Self::InvalidIdToken,
         Self::MalformedCallback,
+        Self::LocalSignOutUnrecorded,
         Self::Unknown,
     ];
 
@@ -58,6 +62,7 @@ impl AuthFailure {
             Self::CodeRejected => "code_rejected",
             Self::InvalidIdToken => "invalid_id_token",
             Self::MalformedCallback => "malformed_callback",
+            Self::LocalSignOutUnrecorded => "local_signout_unrecorded",
             Self::Unknown => "unknown",
         }
     }
@@ -74,7 +79,9 @@ impl AuthFailure {
     /// 403 when access was refused, 400 for every rejected callback.
     pub fn status(self) -> u16 {
         match self {
-            Self::ProviderUnavailable | Self::SessionUnavailable => 503,
+            Self::ProviderUnavailable | Self::SessionUnavailable | Self::LocalSignOutUnrecorded => {
+                503
+            }
             Self::AccessDenied => 403,
             _ => 400,
         }
@@ -106,7 +113,21 @@ impl AuthFailure {
                 "The identity provider's answer could not be verified, so you were not signed in."
             }
             Self::MalformedCallback => "The sign-in response was malformed.",
+            Self::LocalSignOutUnrecorded => {
+                "You are signed out at the identity provider and this browser no longer holds a \
+                 session here, but the session store is unavailable, so the sign-out could not \
+                 be recorded on the server yet. It will be as soon as the store is back (the \
+                 stored session also expires by itself)."
+            }
             Self::Unknown => "Something went wrong while signing you in. Please start again.",
+        }
+    }
+
+    /// The error page's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::LocalSignOutUnrecorded => "Signed out, with one caveat",
+            _ => "We couldn't sign you in",
         }
     }
 
@@ -138,9 +159,9 @@ mod tests {
         for failure in AuthFailure::ALL {
             let status = failure.status();
             match failure {
-                AuthFailure::ProviderUnavailable | AuthFailure::SessionUnavailable => {
-                    assert_eq!(status, 503)
-                }
+                AuthFailure::ProviderUnavailable
+                | AuthFailure::SessionUnavailable
+                | AuthFailure::LocalSignOutUnrecorded => assert_eq!(status, 503),
                 _ => assert!((400..500).contains(&status), "{failure:?} -> {status}"),
             }
         }

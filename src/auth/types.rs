@@ -17,6 +17,8 @@ pub struct UserView {
     pub rendered_at: i64,
     /// Whether a refresh token is held ("Refresh now" is offered).
     pub can_refresh: bool,
+    /// When the session ends at the latest, whatever the activity, e.g. "2026-12-03 14:05 UTC".
+    pub session_ends: String,
 }
 
 /// Who is looking at the page.

@@ -14,7 +14,7 @@ pub fn AuthErrorPage() -> impl IntoView {
     set_http_status(failure.status());
     view! {
         <section class="card error" aria-labelledby="error-title">
-            <h1 id="error-title">"We couldn't sign you in"</h1>
+            <h1 id="error-title">{failure.title()}</h1>
             <p class="error-message" role="alert">
                 {failure.message()}
             </p>

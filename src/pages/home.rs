@@ -73,6 +73,9 @@ fn ProfileView(user: UserView) -> impl IntoView {
                 rendered_at=user.rendered_at
                 can_refresh=user.can_refresh
             />
+            <p class="session-end" id="session-end">
+                {format!("Your session ends at the latest on {}.", user.session_ends)}
+            </p>
             <LogoutButton/>
         </section>
     }

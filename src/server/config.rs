@@ -25,8 +25,10 @@ pub struct AppConfig {
     /// Where sessions live (`SESSION_DATABASE_URL`: a `sqlite:` URL, or `redis://` to share
     /// sessions between several instances).
     pub session_store: SessionStoreUrl,
-    /// How long an idle session lives (`SESSION_IDLE_MINUTES`).
+    /// How long a session lives without any request (`SESSION_IDLE_MINUTES`).
     pub session_idle: Duration,
+    /// How long a signed-in session lives at most, whatever the activity (`SESSION_MAX_HOURS`).
+    pub session_max: Duration,
     /// How long fetched discovery metadata and keys are reused before a login refreshes them
     /// (`OIDC_DISCOVERY_TTL_SECS`).
     pub discovery_ttl: Duration,
@@ -109,6 +111,7 @@ impl fmt::Debug for AppConfig {
             .field("scopes", &self.scopes)
             .field("session_store", &self.session_store)
             .field("session_idle", &self.session_idle)
+            .field("session_max", &self.session_max)
             .field("discovery_ttl", &self.discovery_ttl)
             .field("provider_timeout", &self.provider_timeout)
             .finish()
@@ -128,7 +131,12 @@ impl AppConfig {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Variables(&lookup);
+        let config = Self::parse(&Variables(&lookup))?;
+        config.refuse_example_secrets()?;
+        Ok(config)
+    }
+
+    fn parse(vars: &Variables<'_, impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
         Ok(Self {
             client_id: vars.required("CLIENT_ID")?,
             client_secret: vars.required("CLIENT_SECRET")?,
@@ -140,6 +148,7 @@ impl AppConfig {
                 &vars.or("SESSION_DATABASE_URL", DEFAULT_SESSION_DATABASE_URL),
             )?,
             session_idle: Duration::from_secs(60 * vars.number("SESSION_IDLE_MINUTES", 8 * 60, 1)?),
+            session_max: Duration::from_secs(3600 * vars.number("SESSION_MAX_HOURS", 24, 1)?),
             discovery_ttl: Duration::from_secs(vars.number("OIDC_DISCOVERY_TTL_SECS", 300, 0)?),
             provider_timeout: Duration::from_secs(vars.number("OIDC_HTTP_TIMEOUT_SECS", 5, 1)?),
         })
@@ -163,6 +172,61 @@ impl AppConfig {
     pub fn cookies_secure(&self) -> bool {
         self.app_url.scheme() == "https"
     }
+
+    /// The session cookie's name. On https it carries the `__Host-` prefix: browsers then accept
+    /// it only when Secure, for the whole host and set by the host itself (no `Domain`), so a
+    /// sibling subdomain cannot plant or overwrite it. Plain http cannot carry the prefix.
+    pub fn session_cookie_name(&self) -> String {
+        self.cookie_name("leptos_fusionauth_session")
+    }
+
+    /// The name of the cookie that carries login attempts in flight (same prefix rule).
+    pub fn login_cookie_name(&self) -> String {
+        self.cookie_name("leptos_fusionauth_login")
+    }
+
+    fn cookie_name(&self, base: &str) -> String {
+        if self.cookies_secure() {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// Whether the app's public URL is on this machine (development), where the example secrets
+    /// committed in this repository are acceptable.
+    pub fn is_local(&self) -> bool {
+        is_loopback(&self.app_url)
+    }
+
+    /// Refuses to serve anyone but this machine with a secret that is public in this repository.
+    fn refuse_example_secrets(&self) -> Result<(), ConfigError> {
+        if self.is_local() {
+            return Ok(());
+        }
+        if is_example_secret(&self.app_secret_key) {
+            return Err(ConfigError::new(
+                "APP_SECRET_KEY",
+                format!(
+                    "is the example value committed in this repository, and APP_URL ({}) is not \
+                     on this machine: generate a real one with `openssl rand -hex 32`",
+                    self.app_url
+                ),
+            ));
+        }
+        if is_example_secret(&self.client_secret) {
+            return Err(ConfigError::new(
+                "CLIENT_SECRET",
+                format!(
+                    "is the example value committed in this repository, and APP_URL ({}) is not \
+                     on this machine: use the secret FusionAuth generated for the application \
+                     (`leptos-fusionauth setup` lets FusionAuth generate one and writes it to .env)",
+                    self.app_url
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An http(s) URL without query or fragment; a trailing slash is not significant.
@@ -178,6 +242,59 @@ fn parse_base_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError>
         return Err(invalid(format!("must not have a query or fragment: {raw}")));
     }
     Ok(url)
+}
+
+/// Whether `url` names this machine: `localhost`, `*.localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `value` is one of the secrets committed in this repository.
+pub fn is_example_secret(value: &str) -> bool {
+    committed_example_secrets()
+        .iter()
+        .any(|example| example == value)
+}
+
+/// Every secret committed in this repository for development: the values of secret-named
+/// settings in `.env.example` and `compose.env`, and of the kickstart's secret variables. Read
+/// from the files themselves (compiled in), so a new example secret cannot be forgotten here.
+pub fn committed_example_secrets() -> Vec<String> {
+    const ENV_FILES: [&str; 2] = [
+        include_str!("../../.env.example"),
+        include_str!("../../compose.env"),
+    ];
+    const KICKSTART: &str = include_str!("../../kickstart/kickstart.json");
+    let secret_name = |name: &str| {
+        let name = name.to_ascii_uppercase();
+        ["SECRET", "PASSWORD", "API_KEY"]
+            .iter()
+            .any(|part| name.contains(part))
+    };
+    let from_env_files = ENV_FILES
+        .iter()
+        .flat_map(|file| file.lines())
+        .filter_map(|line| {
+            let (name, value) = line.trim().split_once('=')?;
+            (!name.starts_with('#') && secret_name(name)).then(|| value.trim().to_owned())
+        });
+    let kickstart: serde_json::Value = serde_json::from_str(KICKSTART).unwrap_or_default();
+    let from_kickstart = kickstart["variables"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| secret_name(name))
+        .filter_map(|(_, value)| value.as_str().map(str::to_owned))
+        .filter(|value| !value.starts_with("#{"));
+    from_env_files
+        .chain(from_kickstart)
+        .filter(|value| !value.is_empty())
+        .collect()
 }
 
 /// The variables as the configuration sees them: trimmed, and empty meaning unset.
@@ -342,8 +459,19 @@ mod tests {
 
     #[test]
     fn https_app_url_makes_cookies_secure() {
-        let config = config_with(&[("APP_URL", "https://app.example.com")]).unwrap();
+        let config = config_with(&[
+            ("APP_URL", "https://app.example.com"),
+            ("CLIENT_SECRET", "a-real-secret-from-fusionauth"),
+        ])
+        .unwrap();
         assert!(config.cookies_secure());
+        assert_eq!(
+            config.session_cookie_name(),
+            "__Host-leptos_fusionauth_session"
+        );
+        assert_eq!(config.login_cookie_name(), "__Host-leptos_fusionauth_login");
+        let plain = config_with(&[]).unwrap();
+        assert_eq!(plain.session_cookie_name(), "leptos_fusionauth_session");
         assert_eq!(
             config.redirect_uri().as_str(),
             "https://app.example.com/callback"
@@ -374,6 +502,59 @@ mod tests {
         assert_eq!(err.variable, "SESSION_IDLE_MINUTES");
         let config = config_with(&[("OIDC_DISCOVERY_TTL_SECS", "0")]).unwrap();
         assert_eq!(config.discovery_ttl, Duration::ZERO);
+    }
+
+    #[test]
+    fn example_secrets_are_refused_beyond_this_machine() {
+        let examples = committed_example_secrets();
+        for value in [
+            "dev-only-0f6c3b1e9a4d47c2b8e5a1d3c7f90b24",
+            "change-this-in-production-to-be-a-real-secret",
+        ] {
+            assert!(
+                examples.iter().any(|e| e == value),
+                "{value} is found in the files"
+            );
+        }
+        let real_secret = ("CLIENT_SECRET", "a-real-secret-from-fusionauth");
+        let public = ("APP_URL", "https://app.example.com");
+        let example_key = (
+            "APP_SECRET_KEY",
+            "dev-only-0f6c3b1e9a4d47c2b8e5a1d3c7f90b24",
+        );
+        let err = config_with(&[public, real_secret, example_key]).unwrap_err();
+        assert_eq!(err.variable, "APP_SECRET_KEY");
+        assert!(err.problem.contains("openssl rand -hex 32"), "{err}");
+        let err = config_with(&[public]).unwrap_err();
+        assert_eq!(err.variable, "CLIENT_SECRET");
+        assert!(config_with(&[public, real_secret]).is_ok());
+        for local in [
+            "http://localhost:5001",
+            "http://127.0.0.1:5001",
+            "http://[::1]:5001",
+            "http://app.localhost:5001",
+        ] {
+            assert!(
+                config_with(&[("APP_URL", local), example_key]).is_ok(),
+                "{local}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_absolute_session_lifetime_defaults_to_a_day() {
+        assert_eq!(
+            config_with(&[]).unwrap().session_max,
+            Duration::from_secs(24 * 3600)
+        );
+        let config = config_with(&[("SESSION_MAX_HOURS", "2")]).unwrap();
+        assert_eq!(config.session_max, Duration::from_secs(7200));
+        assert_eq!(
+            config_with(&[("SESSION_MAX_HOURS", "0")])
+                .unwrap_err()
+                .variable,
+            "SESSION_MAX_HOURS"
+        );
     }
 
     #[test]

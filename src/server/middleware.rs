@@ -9,7 +9,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::{session::SESSION_COOKIE, state::AppState};
+use super::state::AppState;
 use crate::auth::failure::AuthFailure;
 
 /// Refuses state-changing requests (the login, register and logout server functions are POSTs)
@@ -47,30 +47,46 @@ fn is_same_origin(headers: &HeaderMap, app_url: &url::Url) -> bool {
     }
 }
 
-/// Security headers for every response. Only `/logout` may be framed (FusionAuth's logout page
-/// loads it in a hidden iframe). Pages carry personal data, so nothing but the hashed static
-/// assets may be cached.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Security headers for every response: the Content-Security-Policy (pages already carry theirs,
+/// with the nonce of their scripts), framing only for `/logout` (FusionAuth's logout page loads
+/// it in a hidden iframe), HSTS on https. Pages carry personal data, so nothing but the hashed
+/// static assets may be cached.
+pub async fn security_headers(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    if path != "/logout" {
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(
+    let set = |headers: &mut HeaderMap, name, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    if path == "/logout" {
+        set(
+            headers,
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
+            app.csp.front_channel_logout(),
+        );
+    } else {
+        set(headers, header::X_FRAME_OPTIONS, "DENY");
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            set(headers, header::CONTENT_SECURITY_POLICY, app.csp.other());
+        }
+    }
+    if app.config.cookies_secure() {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
         );
     }
     if !path.starts_with("/pkg/") && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        set(headers, header::CACHE_CONTROL, "no-store");
     }
     response
 }
@@ -78,7 +94,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 /// A session cookie that `tower-sessions` did not accept (its signature does not verify, e.g.
 /// tampered with or signed with another `APP_SECRET_KEY`) is silently treated as no session;
 /// this says so in the log. Runs inside the session layer.
-pub async fn log_rejected_session_cookies(request: Request, next: Next) -> Response {
+pub async fn log_rejected_session_cookies(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let name = app.config.session_cookie_name();
     let sent_cookie = request
         .headers()
         .get_all(header::COOKIE)
@@ -88,7 +109,7 @@ pub async fn log_rejected_session_cookies(request: Request, next: Next) -> Respo
         .any(|cookie| {
             cookie
                 .trim_start()
-                .strip_prefix(SESSION_COOKIE)
+                .strip_prefix(name.as_str())
                 .is_some_and(|rest| rest.starts_with('='))
         });
     let accepted = request

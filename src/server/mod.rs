@@ -4,7 +4,9 @@
 //! what the binary and the tests use.
 
 pub mod config;
+pub mod csp;
 pub mod flows;
+pub mod login_attempts;
 pub mod middleware;
 pub mod oidc;
 pub mod refresh;
@@ -15,6 +17,6 @@ pub mod session;
 pub mod startup;
 pub mod state;
 
-pub use session::store::{open_sqlite_store, AppSessionStore};
+pub use session::store::AppSessionStore;
 pub use startup::{router, run};
 pub use state::AppState;

@@ -1,7 +1,16 @@
-//! Keeping the access token fresh: the request that finds it about to expire refreshes it, and
-//! when several requests of one session find that at the same moment, only one of them asks the
-//! provider (FusionAuth can be set to one-time-use refresh tokens, where a second exchange of
-//! the same refresh token would fail and end the session).
+//! Keeping the access token fresh: the request that finds it about to expire refreshes it.
+//! FusionAuth can be set to one-time-use refresh tokens, where a second exchange of the same
+//! refresh token fails and would end the session, so a session's token is never spent twice:
+//!
+//! * within one instance, requests of one session that find the token due at the same moment
+//!   share one refresh (single flight);
+//! * across instances (Redis), the refresh runs under a per-session lock in Redis, and the
+//!   instance that takes the lock first re-reads the session: another one may have refreshed
+//!   already, and its tokens are taken over instead of spending the refresh token again.
+//!
+//! Only the provider saying `invalid_grant` ends the session; any other failure (the provider
+//! down, slow, `server_error`, a misconfigured client) keeps it and retries later, with a
+//! growing pause.
 
 use std::{
     collections::HashMap,
@@ -9,18 +18,22 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tower_sessions::Session;
+use tower_sessions::{session::Id, Session, SessionStore};
 
 use super::{
     oidc::{OidcProvider, RefreshError, TokenSet},
     seal::Sealer,
-    session::{AuthSession, SignedInUser},
+    session::{store::AppSessionStore, AuthSession, RefreshRetry, SignedInUser},
 };
 
 /// A refresh that just completed is handed to the requests that waited for it for this long.
 const REUSE_WINDOW: Duration = Duration::from_secs(10);
 /// Refresh at most this long before expiry (less for short-lived tokens, see [`refresh_due`]).
 const MAX_MARGIN_SECS: i64 = 60;
+/// After a failed refresh, wait this long before the next attempt, doubling per failure...
+const FIRST_RETRY_SECS: i64 = 5;
+/// ...up to this.
+const MAX_RETRY_SECS: i64 = 300;
 
 /// When to refresh.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,8 +52,25 @@ pub enum RefreshOutcome {
     Refreshed,
     /// The provider refused: the session is over and the user is a guest again.
     Ended,
-    /// The provider could not be reached; the current tokens stay.
+    /// The provider could not be reached (or the session's lock not taken); the current tokens
+    /// stay and a later request tries again.
     Unavailable,
+}
+
+/// Whether a token expiring at `expires_at`, issued at `issued_at`, should be refreshed `now`:
+/// within a quarter of its lifetime of expiry, at most [`MAX_MARGIN_SECS`] before.
+pub fn refresh_due(expires_at: Option<i64>, issued_at: i64, now: i64) -> bool {
+    let Some(expires_at) = expires_at else {
+        return false;
+    };
+    let margin = ((expires_at - issued_at) / 4).clamp(1, MAX_MARGIN_SECS);
+    expires_at - now <= margin
+}
+
+/// The next pause after `failures` failed refreshes in a row: 5 s, 10 s, 20 s, … up to 5 min.
+pub fn retry_after(failures: u32) -> i64 {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_RETRY_SECS << doublings).min(MAX_RETRY_SECS)
 }
 
 /// The result of a refresh, kept briefly for the requests that waited on it.
@@ -78,28 +108,20 @@ impl RefreshSlots {
     }
 }
 
-/// Refreshes sessions' tokens, one refresh per session at a time (within this process).
+/// Refreshes sessions' tokens (see the module documentation).
 pub struct TokenRefresher {
     oidc: Arc<OidcProvider>,
     sealer: Sealer,
+    store: AppSessionStore,
     slots: RefreshSlots,
 }
 
-/// Whether a token expiring at `expires_at`, issued at `issued_at`, should be refreshed `now`:
-/// within a quarter of its lifetime of expiry, at most [`MAX_MARGIN_SECS`] before.
-pub fn refresh_due(expires_at: Option<i64>, issued_at: i64, now: i64) -> bool {
-    let Some(expires_at) = expires_at else {
-        return false;
-    };
-    let margin = ((expires_at - issued_at) / 4).clamp(1, MAX_MARGIN_SECS);
-    expires_at - now <= margin
-}
-
 impl TokenRefresher {
-    pub fn new(oidc: Arc<OidcProvider>, sealer: Sealer) -> Self {
+    pub fn new(oidc: Arc<OidcProvider>, sealer: Sealer, store: AppSessionStore) -> Self {
         Self {
             oidc,
             sealer,
+            store,
             slots: RefreshSlots::default(),
         }
     }
@@ -113,48 +135,99 @@ impl TokenRefresher {
         when: RefreshWhen,
         now: i64,
     ) -> RefreshOutcome {
-        let Some(user) = auth.user.as_mut() else {
+        let (Some(user), Some(id)) = (auth.user.as_mut(), session.id()) else {
             return RefreshOutcome::NotNeeded;
         };
-        let due = refresh_due(user.access_token_expires_at, user.tokens_issued_at, now);
-        if !user.has_refresh_token || (when == RefreshWhen::Due && !due) {
+        if !wanted(user, when, now) {
             return RefreshOutcome::NotNeeded;
         }
-        let Some(session_key) = session.id().map(|id| id.to_string()) else {
-            return RefreshOutcome::NotNeeded;
-        };
-        let outcome = self.refresh_once(&session_key, user, now).await;
-        if outcome == RefreshOutcome::Ended {
-            auth.user = None;
-            auth.session_ended_notice = true;
-        }
-        if matches!(outcome, RefreshOutcome::Refreshed | RefreshOutcome::Ended) {
-            if let Err(e) = auth.store(session).await {
-                tracing::warn!(reason = %e, "session store unavailable after refresh");
+        let outcome = self.refresh_single_flight(id, user, now).await;
+        match outcome {
+            RefreshOutcome::Ended => {
+                auth.user = None;
+                auth.session_ended_notice = true;
             }
+            RefreshOutcome::Unavailable => postpone(user, now),
+            RefreshOutcome::Refreshed | RefreshOutcome::NotNeeded => {}
+        }
+        if outcome != RefreshOutcome::NotNeeded {
+            persist(auth, session).await;
         }
         outcome
     }
 
     /// Refreshes `user`'s tokens, or takes over the result of a refresh of the same session
     /// that finished while this request waited for it.
-    async fn refresh_once(
+    async fn refresh_single_flight(
         &self,
-        session_key: &str,
+        id: Id,
         user: &mut SignedInUser,
         now: i64,
     ) -> RefreshOutcome {
-        let Ok(current) = user.tokens(&self.sealer) else {
-            return RefreshOutcome::NotNeeded; // the caller signs such a user out
-        };
-        let slot = self.slots.slot(session_key);
+        let slot = self.slots.slot(&id.to_string());
         let mut completed = slot.lock().await;
         if let Some(done) = completed.as_ref().filter(|c| c.at.elapsed() < REUSE_WINDOW) {
             return self.adopt(user, &done.tokens, now);
         }
+        let Ok(Some(lock)) = self.store.lock_refresh(&id).await else {
+            tracing::warn!("the session's refresh lock was not available; refresh postponed");
+            return RefreshOutcome::Unavailable;
+        };
+        let outcome = match self.refreshed_elsewhere(&id, user).await {
+            Some(stored) => self.take_over(user, stored, &mut completed),
+            None => {
+                self.refresh_at_provider(&id, user, now, &mut completed)
+                    .await
+            }
+        };
+        lock.release().await;
+        outcome
+    }
+
+    /// The user as stored, if another instance refreshed this session since `user` was read
+    /// (every refresh seals the tokens anew, so different sealed tokens mean a refresh).
+    async fn refreshed_elsewhere(&self, id: &Id, user: &SignedInUser) -> Option<SignedInUser> {
+        let record = self.store.load(id).await.ok()??;
+        let stored = AuthSession::from_record(&record)?.user?;
+        (stored.subject == user.subject && !stored.holds_same_tokens_as(user)).then_some(stored)
+    }
+
+    /// Takes over the tokens another instance stored, and hands them to this instance's
+    /// waiting requests too.
+    fn take_over(
+        &self,
+        user: &mut SignedInUser,
+        stored: SignedInUser,
+        completed: &mut Option<CompletedRefresh>,
+    ) -> RefreshOutcome {
+        if let Ok(tokens) = stored.tokens(&self.sealer) {
+            *completed = Some(CompletedRefresh {
+                tokens,
+                at: Instant::now(),
+            });
+        }
+        *user = stored;
+        tracing::info!(subject = %user.subject, "tokens refreshed by another instance taken over");
+        RefreshOutcome::Refreshed
+    }
+
+    async fn refresh_at_provider(
+        &self,
+        id: &Id,
+        user: &mut SignedInUser,
+        now: i64,
+        completed: &mut Option<CompletedRefresh>,
+    ) -> RefreshOutcome {
+        let Ok(current) = user.tokens(&self.sealer) else {
+            return RefreshOutcome::NotNeeded; // the caller signs such a user out
+        };
         match self.oidc.refresh(&current, &user.subject, now).await {
             Ok(tokens) => {
                 let outcome = self.adopt(user, &tokens, now);
+                if outcome == RefreshOutcome::Refreshed {
+                    // Stored before the lock is released: the next instance must find it.
+                    self.store_refreshed(id, user).await;
+                }
                 *completed = Some(CompletedRefresh {
                     tokens,
                     at: Instant::now(),
@@ -167,9 +240,28 @@ impl TokenRefresher {
                 RefreshOutcome::Ended
             }
             Err(RefreshError::Unavailable(reason)) => {
-                tracing::warn!(%reason, "token refresh postponed");
+                tracing::warn!(%reason, subject = %user.subject, "token refresh postponed");
                 RefreshOutcome::Unavailable
             }
+        }
+    }
+
+    /// Writes the refreshed user into the stored record at once (not only at the end of the
+    /// request), keeping the rest of the record as it is.
+    async fn store_refreshed(&self, id: &Id, user: &SignedInUser) {
+        let Ok(Some(mut record)) = self.store.load(id).await else {
+            return;
+        };
+        let mut contents = AuthSession::from_record(&record).unwrap_or_default();
+        contents.user = Some(user.clone());
+        match serde_json::to_value(&contents) {
+            Ok(value) => {
+                record.data.insert(AuthSession::KEY.to_owned(), value);
+                if let Err(e) = self.store.save(&record).await {
+                    tracing::warn!(reason = %e, "refreshed tokens not stored yet");
+                }
+            }
+            Err(e) => tracing::warn!(reason = %e, "refreshed tokens not stored yet"),
         }
     }
 
@@ -181,6 +273,37 @@ impl TokenRefresher {
                 RefreshOutcome::Unavailable
             }
         }
+    }
+}
+
+/// Whether `user`'s tokens should be refreshed now.
+fn wanted(user: &SignedInUser, when: RefreshWhen, now: i64) -> bool {
+    if !user.has_refresh_token {
+        return false;
+    }
+    match when {
+        RefreshWhen::Now => true,
+        RefreshWhen::Due => {
+            let waiting = user
+                .refresh_retry
+                .is_some_and(|retry| now < retry.not_before);
+            !waiting && refresh_due(user.access_token_expires_at, user.tokens_issued_at, now)
+        }
+    }
+}
+
+/// Records a failed attempt: the next one waits a little longer.
+fn postpone(user: &mut SignedInUser, now: i64) {
+    let failures = user.refresh_retry.map_or(0, |r| r.failures) + 1;
+    user.refresh_retry = Some(RefreshRetry {
+        failures,
+        not_before: now + retry_after(failures),
+    });
+}
+
+async fn persist(auth: &AuthSession, session: &Session) {
+    if let Err(e) = auth.store(session).await {
+        tracing::warn!(reason = %e, "session store unavailable after refresh");
     }
 }
 
@@ -202,6 +325,13 @@ mod tests {
         assert!(refresh_due(Some(20), 0, 15));
         // No expiry known: never.
         assert!(!refresh_due(None, 0, 1_000_000));
+    }
+
+    #[test]
+    fn retries_back_off_up_to_five_minutes() {
+        let pauses: Vec<i64> = (1..=8).map(retry_after).collect();
+        assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(retry_after(u32::MAX), 300);
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! Where to send the browser after login: only a path on this app, never another origin.
 
-/// Longest return path kept; anything longer falls back to `/`.
-const MAX_RETURN_PATH: usize = 1024;
+/// Longest return path kept; anything longer falls back to `/`. Tight on purpose: return paths
+/// travel in the login-attempt cookie, several at once, and cookies hold 4 KB.
+pub const MAX_RETURN_PATH: usize = 256;
 
 /// Returns `requested` if it is a plain same-origin path (with optional query), else `/`.
 ///

@@ -11,10 +11,11 @@ use axum::{
     http::{header, HeaderValue, Uri},
     response::{IntoResponse, Redirect, Response},
 };
+use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use super::{
-    flows::{self, CallbackParams},
+    flows::{self, logout::LocalSignOut, CallbackParams, CallbackRequest},
     state::AppState,
 };
 use crate::auth::failure::AuthFailure;
@@ -24,10 +25,22 @@ const MAX_CALLBACK_QUERY_BYTES: usize = 4096;
 
 /// `GET /callback`: FusionAuth's redirect back after login. A successful login carries a
 /// `Server-Timing` header: total time, the identity provider's share, and the app's own.
-pub async fn callback(State(app): State<AppState>, session: Session, uri: Uri) -> Response {
+pub async fn callback(
+    State(app): State<AppState>,
+    session: Session,
+    cookies: Cookies,
+    uri: Uri,
+) -> Response {
     let started = Instant::now();
     let outcome = match parse_callback(&uri) {
-        Ok(params) => flows::complete(&app, &session, params).await,
+        Ok(params) => {
+            let request = CallbackRequest {
+                session: &session,
+                cookies: &cookies,
+                params,
+            };
+            flows::complete(&app, request).await
+        }
         Err(failure) => Err(failure),
     };
     match outcome {
@@ -70,10 +83,30 @@ fn parse_callback(uri: &Uri) -> Result<CallbackParams, AuthFailure> {
 }
 
 /// `GET /logout`: the application's logout URL. FusionAuth redirects here after ending its
-/// session and also loads it in a hidden iframe, so it is idempotent and may be framed.
-pub async fn front_channel_logout(session: Session) -> Response {
-    flows::end_local_session(&session).await;
-    no_store(Redirect::to("/").into_response())
+/// session and also loads it in a hidden iframe, so it is idempotent and may be framed. The
+/// `state` the Logout button sent to FusionAuth comes back here: it says whether the local
+/// sign-out could be recorded.
+pub async fn front_channel_logout(
+    State(app): State<AppState>,
+    session: Session,
+    cookies: Cookies,
+    Query(params): Query<LogoutParams>,
+) -> Response {
+    let ended = flows::end_local_session(&app, &session, &cookies).await;
+    let unrecorded = ended == LocalSignOut::Unrecorded
+        || params.state.as_deref() == Some(flows::logout::UNRECORDED_STATE);
+    let target = if unrecorded {
+        AuthFailure::LocalSignOutUnrecorded.page_path()
+    } else {
+        "/".to_owned()
+    };
+    no_store(Redirect::to(&target).into_response())
+}
+
+/// The query FusionAuth sends to the logout URL (other parameters are ignored).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LogoutParams {
+    pub state: Option<String>,
 }
 
 /// `GET /healthz`: the process is up and serving.

@@ -4,23 +4,21 @@
 use std::{net::SocketAddr, path::Path, process::ExitCode};
 
 use axum::{middleware as axum_middleware, routing::get, Router};
-use leptos::config::{get_configuration, LeptosOptions};
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::TraceLayer;
-use tower_sessions::{
-    cookie::{Key, SameSite},
-    Expiry, SessionManagerLayer, SessionStore,
+use leptos::{
+    config::{get_configuration, LeptosOptions},
+    prelude::use_context,
 };
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use tower_http::trace::TraceLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use super::{
     config::{AppConfig, ConfigError},
+    csp::ContentSecurityPolicy,
     middleware,
     oidc::HttpClientError,
     routes,
-    session::{
-        store::{AppSessionStore, StoreOpenError},
-        SESSION_COOKIE,
-    },
+    session::store::{lifetime::SessionLifetimes, AppSessionStore, StoreOpenError},
     state::AppState,
 };
 use crate::app::{shell, App};
@@ -49,32 +47,37 @@ pub enum StartupError {
 
 /// The whole HTTP application: auth routes, the Leptos pages and server functions, static
 /// files, sessions and security headers.
-pub fn router<S>(state: AppState, store: S) -> Router
-where
-    S: SessionStore + Clone,
-{
+pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
+    let page_context = page_context(state.csp.clone());
     Router::new()
         .route("/callback", get(routes::callback))
         .route("/logout", get(routes::front_channel_logout))
         .route("/healthz", get(routes::healthz))
-        .leptos_routes(&state, pages, {
+        .leptos_routes_with_context(&state, pages, page_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            page_context,
+            shell,
+        ))
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             middleware::reject_cross_site_posts,
         ))
-        .layer(axum_middleware::from_fn(
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
             middleware::log_rejected_session_cookies,
         ))
-        .layer(session_layer(store, &state.config))
+        .layer(session_layer(&state))
         .layer(axum_middleware::from_fn(
             middleware::explain_session_store_failures,
         ))
-        .layer(axum_middleware::from_fn(middleware::security_headers))
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(
             // Log the path only: the callback's query carries the authorization code.
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
@@ -84,21 +87,34 @@ where
         .with_state(state)
 }
 
+/// Runs for every rendered page: its Content-Security-Policy names the nonce Leptos put on the
+/// page's scripts.
+fn page_context(csp: std::sync::Arc<ContentSecurityPolicy>) -> impl Fn() + Clone + Send + 'static {
+    move || {
+        let nonce = leptos::nonce::use_nonce();
+        if let (Some(nonce), Some(response)) = (nonce, use_context::<ResponseOptions>()) {
+            if let Ok(value) = http::HeaderValue::from_str(&csp.page(&nonce)) {
+                response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+            }
+        }
+    }
+}
+
 /// Session cookie: HttpOnly, SameSite=Lax (Strict would drop it on the redirect back from
-/// FusionAuth), Secure on https, signed with a key derived from `APP_SECRET_KEY`.
-fn session_layer<S: SessionStore + Clone>(
-    store: S,
-    config: &AppConfig,
-) -> SessionManagerLayer<S, tower_sessions::service::SignedCookie> {
-    let idle = time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::hours(8));
-    SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
+/// FusionAuth), Secure and `__Host-` on https, signed with a key derived from `APP_SECRET_KEY`.
+/// It lives until the browser closes; the session itself ends on the server (idle timeout,
+/// absolute lifetime, logout), whatever the browser keeps.
+fn session_layer(
+    state: &AppState,
+) -> SessionManagerLayer<AppSessionStore, tower_sessions::service::SignedCookie> {
+    SessionManagerLayer::new(state.sessions.clone())
+        .with_name(state.config.session_cookie_name())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.cookies_secure())
+        .with_secure(state.config.cookies_secure())
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(idle))
-        .with_signed(Key::derive_from(config.app_secret_key.as_bytes()))
+        .with_expiry(Expiry::OnSessionEnd)
+        .with_signed(state.cookie_key.clone())
 }
 
 /// Leptos settings: cargo-leptos passes them as `LEPTOS_*` variables; a binary started on its
@@ -127,22 +143,30 @@ async fn serve() -> Result<(), StartupError> {
     init_tracing();
     let config = AppConfig::from_env()?;
     let leptos_options = leptos_options()?;
-    let store = AppSessionStore::open(&config.session_store).await?;
-    let cleanup = store.spawn_expiry_cleanup();
+    let store = AppSessionStore::open(&config.session_store, session_lifetimes(&config)).await?;
+    let background = store.spawn_background_tasks();
     let address = leptos_options.site_addr;
     let public_url = config.app_url.clone();
-    let state = AppState::new(config, leptos_options)?;
+    let state = AppState::new(config, leptos_options, store)?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| StartupError::Listen { address, source })?;
     tracing::info!(%address, %public_url, "listening; open the public URL in a browser");
-    let served = axum::serve(listener, router(state, store))
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    if let Some(cleanup) = cleanup {
-        cleanup.abort();
+    for task in background {
+        task.abort();
     }
     served.map_err(StartupError::Serve)
+}
+
+/// The configured idle timeout and absolute lifetime of a session.
+pub fn session_lifetimes(config: &AppConfig) -> SessionLifetimes {
+    SessionLifetimes {
+        idle: config.session_idle,
+        max: config.session_max,
+    }
 }
 
 /// `.env` is optional; one that exists but cannot be read is an error.

@@ -4,13 +4,16 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use tower_cookies::Key;
 
 use super::{
     config::AppConfig,
+    csp::ContentSecurityPolicy,
+    login_attempts::LoginCookie,
     oidc::{HttpClientError, OidcProvider},
     refresh::TokenRefresher,
     seal::Sealer,
-    session::token_sealer,
+    session::{store::AppSessionStore, token_sealer},
 };
 
 #[derive(Clone, FromRef)]
@@ -20,15 +23,36 @@ pub struct AppState {
     pub oidc: Arc<OidcProvider>,
     /// Encrypts the token set before it reaches the session store.
     pub sealer: Sealer,
+    /// Signs the session cookie and encrypts the login-attempt cookie (derived from
+    /// `APP_SECRET_KEY`: one half signs, the other encrypts).
+    pub cookie_key: Key,
+    pub login_cookie: LoginCookie,
+    pub sessions: AppSessionStore,
     pub refresher: Arc<TokenRefresher>,
+    pub csp: Arc<ContentSecurityPolicy>,
 }
 
 impl AppState {
-    pub fn new(config: AppConfig, leptos_options: LeptosOptions) -> Result<Self, HttpClientError> {
+    pub fn new(
+        config: AppConfig,
+        leptos_options: LeptosOptions,
+        sessions: AppSessionStore,
+    ) -> Result<Self, HttpClientError> {
         let oidc = Arc::new(OidcProvider::new(&config)?);
         let sealer = token_sealer(&config.app_secret_key);
+        let cookie_key = Key::derive_from(config.app_secret_key.as_bytes());
+        let login_cookie = LoginCookie::new(
+            config.login_cookie_name(),
+            config.cookies_secure(),
+            cookie_key.clone(),
+        );
+        let refresher = TokenRefresher::new(oidc.clone(), sealer.clone(), sessions.clone());
         Ok(Self {
-            refresher: Arc::new(TokenRefresher::new(oidc.clone(), sealer.clone())),
+            csp: Arc::new(ContentSecurityPolicy::new(&config, &leptos_options)),
+            refresher: Arc::new(refresher),
+            sessions,
+            login_cookie,
+            cookie_key,
             sealer,
             oidc,
             leptos_options,

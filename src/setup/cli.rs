@@ -2,7 +2,10 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
+use chacha20poly1305::aead::{rand_core::RngCore, OsRng};
 use url::Url;
+
+use crate::server::config::{is_example_secret, is_loopback};
 
 use super::{
     run::{run_setup, SetupOptions},
@@ -123,11 +126,12 @@ pub fn parse_options(
         reason: e.to_string(),
     })?;
     let defaults = TargetConfiguration::default();
+    let client_secret = value("CLIENT_SECRET").unwrap_or(defaults.client_secret);
     let target = TargetConfiguration {
         issuer: value("ISSUER").unwrap_or_else(|| raw_url.trim_end_matches('/').to_owned()),
         app_url: value("APP_URL").unwrap_or(defaults.app_url),
         client_id: value("CLIENT_ID").unwrap_or(defaults.client_id),
-        client_secret: value("CLIENT_SECRET").unwrap_or(defaults.client_secret),
+        client_secret: secret_for(&fusionauth_url, client_secret),
         ..TargetConfiguration::default()
     };
     Ok(Some(SetupOptions {
@@ -138,6 +142,17 @@ pub fn parse_options(
         env_file: flags.env_file.unwrap_or_else(|| PathBuf::from(".env")),
         target,
     }))
+}
+
+/// The client secret a new application gets: the one asked for, except that a secret committed
+/// in this repository is never sent to a FusionAuth beyond this machine — a random one is.
+fn secret_for(fusionauth_url: &Url, wanted: String) -> String {
+    if is_loopback(fusionauth_url) || !is_example_secret(&wanted) {
+        return wanted;
+    }
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -170,6 +185,35 @@ mod tests {
         assert_eq!(
             parse_options(&["--user-email".into()], env).unwrap_err(),
             UsageError::MissingValue("--user-email")
+        );
+    }
+
+    #[test]
+    fn an_example_secret_never_goes_to_a_fusionauth_beyond_this_machine() {
+        let remote = |name: &str| match name {
+            "FUSIONAUTH_API_KEY" => Some("key".to_owned()),
+            "FUSIONAUTH_URL" => Some("https://auth.example.com".to_owned()),
+            _ => None,
+        };
+        let options = parse_options(&[], remote).unwrap().unwrap();
+        let secret = &options.target.client_secret;
+        assert!(!is_example_secret(secret), "{secret}");
+        assert_eq!(secret.len(), 64);
+        let again = parse_options(&[], remote).unwrap().unwrap();
+        assert_ne!(&again.target.client_secret, secret, "random each time");
+
+        let chosen = |name: &str| match name {
+            "CLIENT_SECRET" => Some("my-own-secret".to_owned()),
+            other => remote(other),
+        };
+        let options = parse_options(&[], chosen).unwrap().unwrap();
+        assert_eq!(options.target.client_secret, "my-own-secret");
+
+        let local = |name: &str| (name == "FUSIONAUTH_API_KEY").then(|| "key".to_owned());
+        let options = parse_options(&[], local).unwrap().unwrap();
+        assert!(
+            is_example_secret(&options.target.client_secret),
+            "the demo works on loopback"
         );
     }
 }

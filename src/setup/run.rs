@@ -84,13 +84,27 @@ impl Applier<'_> {
                     .await?;
             }
             Change::WriteFile { path, contents } => {
-                std::fs::write(&path, contents).map_err(|e| {
+                write_private(&path, &contents).map_err(|e| {
                     SetupError::Invalid(format!("cannot write {}: {e}", path.display()))
                 })?;
             }
         }
         Ok(())
     }
+}
+
+/// Writes a file only its owner may read (`.env` holds the client secret): mode 0600 on unix.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // A file that existed keeps its mode on open: narrow it too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(contents.as_bytes())
 }
 
 /// Runs every step; the reports say what was done (or, with `dry_run`, what would be).

@@ -131,36 +131,7 @@ pub async fn application(
         .and_then(Value::as_str)
         .unwrap_or(&target.client_secret)
         .to_owned();
-    let mut wanted = target.application();
-    if let Some(oauth) = wanted
-        .get_mut("oauthConfiguration")
-        .and_then(Value::as_object_mut)
-    {
-        oauth.remove("clientSecret");
-    }
-    // Roles of an existing application change through the role API (next step), not a PATCH.
-    if let Some(application) = wanted.as_object_mut() {
-        application.remove("roles");
-    }
-    let finding = match merge_missing(&wanted, &existing) {
-        None => Finding::in_place(format!(
-            "application {}: configured as needed",
-            target.client_id
-        )),
-        Some(patch) => Finding::change(
-            format!(
-                "application {}: update redirect URLs, grants, refresh tokens, registration \
-                 and signing keys",
-                target.client_id
-            ),
-            Change::Api {
-                method: Method::PATCH,
-                path,
-                body: json!({ "application": patch }),
-                tenant_id: Some(tenant_id.to_owned()),
-            },
-        ),
-    };
+    let finding = complete_application(&existing, target, path, tenant_id);
     Ok(ApplicationFinding {
         finding,
         client_secret: secret,
@@ -203,6 +174,45 @@ pub fn application_roles(existing: Option<&Value>, target: &TargetConfiguration)
             )
         })
         .collect()
+}
+
+/// What an existing application lacks, as a PATCH that keeps everything it has (its secret
+/// included; roles change through the role API).
+fn complete_application(
+    existing: &Value,
+    target: &TargetConfiguration,
+    path: String,
+    tenant_id: &str,
+) -> Finding {
+    let mut wanted = target.application();
+    if let Some(oauth) = wanted
+        .get_mut("oauthConfiguration")
+        .and_then(Value::as_object_mut)
+    {
+        oauth.remove("clientSecret");
+    }
+    if let Some(application) = wanted.as_object_mut() {
+        application.remove("roles");
+    }
+    match merge_missing(&wanted, existing) {
+        None => Finding::in_place(format!(
+            "application {}: configured as needed",
+            target.client_id
+        )),
+        Some(patch) => Finding::change(
+            format!(
+                "application {}: update redirect URLs, grants, refresh tokens, registration \
+                 and signing keys",
+                target.client_id
+            ),
+            Change::Api {
+                method: Method::PATCH,
+                path,
+                body: json!({ "application": patch }),
+                tenant_id: Some(tenant_id.to_owned()),
+            },
+        ),
+    }
 }
 
 /// The user with `email`, or — as the tutorial's script does — the only user there is.

@@ -139,9 +139,8 @@ mod tests {
     fn setup_and_kickstart_configure_the_same_application() {
         let target = TargetConfiguration::default();
         let vars = &kickstart()["variables"];
-        let at = |prefix: &str, variable: &str| {
-            format!("{prefix}{}", vars[variable].as_str().unwrap())
-        };
+        let at =
+            |prefix: &str, variable: &str| format!("{prefix}{}", vars[variable].as_str().unwrap());
         assert_eq!(
             kickstart_request(&at("/api/application/", "clientId"))["application"],
             target.application()

@@ -1,72 +1,150 @@
-//! The app under test: its real router, configured like `.env.example` says, served on a
-//! loopback port (or used alone for `oneshot` requests).
+//! The app under test: its real router, configured like `.env.example` says, with a real session
+//! store (a SQLite file of its own unless the test names another store), served on a loopback
+//! port (or used alone for `oneshot` requests).
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 
 use tokio::net::TcpListener;
 
-use leptos_fusionauth::server::{config::AppConfig, router, AppState};
+use leptos_fusionauth::server::{
+    config::{AppConfig, SessionStoreUrl},
+    router,
+    startup::session_lifetimes,
+    AppSessionStore, AppState,
+};
 
 use super::{browser::Browser, CLIENT_ID, CLIENT_SECRET};
 
 const APP_SECRET_KEY: &str = "test-secret-key-0123456789abcdef0123";
 
-/// The app's state for `issuer`, with `extra` variables over the test defaults.
-fn state(issuer: &str, extra: &[(&str, &str)]) -> AppState {
-    let mut vars: HashMap<String, String> = [
-        ("CLIENT_ID", CLIENT_ID),
-        ("CLIENT_SECRET", CLIENT_SECRET),
-        ("ISSUER", issuer),
-        ("APP_SECRET_KEY", APP_SECRET_KEY),
-        ("OIDC_DISCOVERY_TTL_SECS", "300"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    for (key, value) in extra {
-        vars.insert((*key).into(), (*value).into());
-    }
-    let config = AppConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    let options = leptos::config::LeptosOptions::builder()
-        .output_name("leptos-fusionauth")
-        .site_root("target/site")
-        .build();
-    AppState::new(config, options).unwrap()
+/// A SQLite session database of its own for each app under test.
+pub fn fresh_sqlite_url() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "lfa-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("sqlite://{}/sessions.sqlite?mode=rwc", dir.display())
 }
 
-/// The app under test, served on a loopback port with an in-memory session store.
-pub struct TestApp {
-    pub url: String,
+/// A change to the parsed configuration.
+type ConfigTweak = Box<dyn FnOnce(&mut AppConfig)>;
+
+/// How to start the app under test.
+pub struct TestAppBuilder {
+    vars: HashMap<String, String>,
+    tweak: Option<ConfigTweak>,
 }
 
-impl TestApp {
-    pub async fn start(issuer: &str) -> Self {
-        Self::start_with(issuer, &[]).await
+impl TestAppBuilder {
+    /// Sets an environment variable of the app.
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
     }
 
-    pub async fn start_with(issuer: &str, extra: &[(&str, &str)]) -> Self {
-        Self::start_with_store(issuer, extra, tower_sessions::MemoryStore::default()).await
+    /// The session store, e.g. `redis://127.0.0.1:6379` (default: a fresh SQLite file).
+    pub fn store(self, url: &str) -> Self {
+        self.var("SESSION_DATABASE_URL", url)
     }
 
-    /// The app's router alone (for `oneshot` requests without a listener).
-    pub fn router(issuer: &str) -> axum::Router {
-        router(state(issuer, &[]), tower_sessions::MemoryStore::default())
+    /// Changes the parsed configuration (lifetimes of seconds, which the variables cannot say).
+    pub fn configure(mut self, tweak: impl FnOnce(&mut AppConfig) + 'static) -> Self {
+        self.tweak = Some(Box::new(tweak));
+        self
     }
 
-    pub async fn start_with_store<S: tower_sessions::SessionStore + Clone>(
-        issuer: &str,
-        extra: &[(&str, &str)],
-        store: S,
-    ) -> Self {
+    async fn state(mut self, app_url: Option<&str>) -> AppState {
+        if let Some(url) = app_url {
+            // The public URL may be another one (https behind a proxy), as a test says.
+            self.vars
+                .entry("APP_URL".into())
+                .or_insert_with(|| url.to_owned());
+        }
+        let vars = self.vars;
+        let mut config = AppConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        if let Some(tweak) = self.tweak {
+            tweak(&mut config);
+        }
+        let store_url = match &config.session_store {
+            SessionStoreUrl::Sqlite(url) if url == "sqlite://data/sessions.sqlite?mode=rwc" => {
+                SessionStoreUrl::Sqlite(fresh_sqlite_url())
+            }
+            other => other.clone(),
+        };
+        let store = AppSessionStore::open(&store_url, session_lifetimes(&config))
+            .await
+            .unwrap();
+        store.spawn_background_tasks();
+        // As the release binary runs (no live-reload WebSocket in its policy).
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("leptos-fusionauth")
+            .site_root("target/site")
+            .env(leptos::config::Env::PROD)
+            .build();
+        AppState::new(config, options, store).unwrap()
+    }
+
+    /// Serves the app on a loopback port.
+    pub async fn start(self) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let mut vars = vec![("APP_URL", url.as_str())];
-        vars.extend_from_slice(extra);
-        let app = router(state(issuer, &vars), store);
+        let state = self.state(Some(&url)).await;
+        let store = state.sessions.clone();
+        let app = router(state);
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });
-        Self { url }
+        TestApp { url, store }
+    }
+
+    /// The app's router alone (for `oneshot` requests without a listener).
+    pub async fn router(self) -> axum::Router {
+        router(self.state(None).await)
+    }
+}
+
+/// The app under test.
+pub struct TestApp {
+    pub url: String,
+    /// Its session store, to look inside.
+    pub store: AppSessionStore,
+}
+
+impl TestApp {
+    /// Configured like `.env.example`, with the provider at `issuer`.
+    pub fn builder(issuer: &str) -> TestAppBuilder {
+        let vars = [
+            ("CLIENT_ID", CLIENT_ID),
+            ("CLIENT_SECRET", CLIENT_SECRET),
+            ("ISSUER", issuer),
+            ("APP_SECRET_KEY", APP_SECRET_KEY),
+            ("OIDC_DISCOVERY_TTL_SECS", "300"),
+        ];
+        TestAppBuilder {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            tweak: None,
+        }
+    }
+
+    pub async fn start(issuer: &str) -> Self {
+        Self::builder(issuer).start().await
+    }
+
+    pub async fn start_with(issuer: &str, extra: &[(&str, &str)]) -> Self {
+        let mut builder = Self::builder(issuer);
+        for (name, value) in extra {
+            builder = builder.var(name, value);
+        }
+        builder.start().await
     }
 
     pub fn browser(&self) -> Browser {

@@ -1,9 +1,17 @@
 //! A cookie-keeping "browser" for the app under test: plain form posts (as `ActionForm` does
 //! before hydration), GETs, and the whole login through the provider the test controls.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
 
 use super::provider::MockProvider;
+
+/// The session cookie's name on plain http (the tests' apps run on http://127.0.0.1).
+pub const SESSION_COOKIE: &str = "leptos_fusionauth_session";
+/// The login-attempt cookie's name on plain http.
+pub const LOGIN_COOKIE: &str = "leptos_fusionauth_login";
 
 /// A response reduced to what the tests look at.
 #[derive(Debug)]
@@ -14,12 +22,14 @@ pub struct Page {
     pub body: String,
 }
 
-/// Keeps the app's session cookie like a browser does, and records every Set-Cookie header.
+/// Keeps the app's cookies like a browser does (by name), and records every Set-Cookie header.
 #[derive(Clone)]
 pub struct Browser {
     base: String,
+    /// The `Origin` its form posts carry: the app's public origin.
+    origin: String,
     http: reqwest::Client,
-    pub cookie: Arc<Mutex<Option<String>>>,
+    cookies: Arc<Mutex<BTreeMap<String, String>>>,
     pub set_cookie_headers: Arc<Mutex<Vec<String>>>,
 }
 
@@ -27,6 +37,7 @@ impl Browser {
     /// A browser with no cookies, for the app at `base`.
     pub fn new(base: String) -> Self {
         Self {
+            origin: base.clone(),
             base,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -34,9 +45,41 @@ impl Browser {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap(),
-            cookie: Arc::new(Mutex::new(None)),
-            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
+            cookies: Arc::default(),
+            set_cookie_headers: Arc::default(),
         }
+    }
+
+    /// The same browser, for an app whose public origin (behind a proxy) is `origin`.
+    pub fn with_origin(mut self, origin: &str) -> Self {
+        self.origin = origin.to_owned();
+        self
+    }
+
+    /// The value of cookie `name`, if the browser holds it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    /// Sets (or, with `None`, drops) cookie `name`, as a tampering user or a thief would.
+    pub fn set_cookie(&self, name: &str, value: Option<String>) {
+        let mut cookies = self.cookies.lock().unwrap();
+        match value {
+            Some(value) => cookies.insert(name.to_owned(), value),
+            None => cookies.remove(name),
+        };
+    }
+
+    /// The session cookie's value.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie(SESSION_COOKIE)
+    }
+
+    /// This browser's cookies, on another instance of the app behind the same load balancer.
+    pub fn on(&self, base: &str) -> Browser {
+        let other = Browser::new(base.to_owned());
+        *other.cookies.lock().unwrap() = self.cookies.lock().unwrap().clone();
+        other
     }
 
     pub async fn get(&self, path: &str) -> Page {
@@ -50,21 +93,30 @@ impl Browser {
             .http
             .post(format!("{}{path}", self.base))
             .header("accept", "text/html")
-            .header("origin", &self.base)
+            .header("origin", &self.origin)
             .form(form);
         self.send(request).await
     }
 
     pub async fn send(&self, mut request: reqwest::RequestBuilder) -> Page {
-        if let Some(cookie) = self.cookie.lock().unwrap().clone() {
-            request = request.header("cookie", cookie);
+        let header = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !header.is_empty() {
+            request = request.header("cookie", header);
         }
         let response = request.send().await.expect("app reachable");
         for value in response.headers().get_all("set-cookie") {
             let value = value.to_str().unwrap().to_owned();
-            let pair = value.split(';').next().unwrap().to_owned();
-            let removed = value.contains("Max-Age=0") || pair.ends_with('=');
-            *self.cookie.lock().unwrap() = (!removed).then_some(pair);
+            let pair = value.split(';').next().unwrap();
+            let (name, cookie) = pair.split_once('=').unwrap();
+            let removed = value.contains("Max-Age=0") || cookie.is_empty();
+            self.set_cookie(name, (!removed).then(|| cookie.to_owned()));
             self.set_cookie_headers.lock().unwrap().push(value);
         }
         let status = response.status().as_u16();
@@ -96,12 +148,7 @@ impl Browser {
 
     /// Another browser on the same app, with no cookies.
     pub fn stranger(&self) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            http: self.http.clone(),
-            cookie: Arc::new(Mutex::new(None)),
-            set_cookie_headers: Arc::new(Mutex::new(Vec::new())),
-        }
+        Browser::new(self.base.clone())
     }
 
     pub fn http(&self) -> &reqwest::Client {

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 pub use app::TestApp;
 pub use browser::{query_value, Browser, Page};
 pub use logs::{capture_logs, warned};
-pub use provider::{MockProvider, Tamper};
+pub use provider::{MockProvider, RefreshFailure, Tamper};
 
 pub use leptos_fusionauth::setup::target::{
     DEMO_CLIENT_ID as CLIENT_ID, DEMO_CLIENT_SECRET as CLIENT_SECRET,
@@ -38,6 +38,36 @@ pub fn signed_in(page: &Page) -> bool {
 /// Whether `browser` is signed in: its next view of `/` is the profile.
 pub async fn browser_signed_in(browser: &Browser) -> bool {
     signed_in(&browser.get("/").await)
+}
+
+/// Polls `check` every 250 ms for up to `seconds`; whether it came true.
+pub async fn eventually<F, Fut>(seconds: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..seconds * 4 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    false
+}
+
+/// The Set-Cookie header `browser` received for cookie `name`, checked for the flags every
+/// cookie of this app carries: HttpOnly, SameSite=Lax, and Secure exactly when `secure`.
+pub fn cookie_with_flags(browser: &Browser, name: &str, secure: bool) -> String {
+    let headers = browser.set_cookie_headers.lock().unwrap().clone();
+    let cookie = headers
+        .iter()
+        .find(|header| header.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
+        .clone();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+    cookie
 }
 
 /// The callback redirected to the error page for `reason`, which answers with `status` and says

@@ -35,6 +35,15 @@ pub const KEY_1: &str = include_str!("../fixtures/test-signing-key-1.pem");
 pub const KEY_2: &str = include_str!("../fixtures/test-signing-key-2.pem");
 pub const KEY_1_PUBLIC_PEM: &str = include_str!("../fixtures/test-signing-key-1.pub.pem");
 
+/// How the token endpoint fails refresh requests.
+#[derive(Clone, Debug)]
+pub enum RefreshFailure {
+    /// An OAuth error answer: status and `error` code.
+    OAuth(u16, &'static str),
+    /// A gateway's HTML error page.
+    Html(u16),
+}
+
 /// How the provider misbehaves when it signs the next ID token.
 #[derive(Clone, Debug, Default)]
 pub struct Tamper {
@@ -93,6 +102,12 @@ struct ProviderState {
     /// Refresh tokens that are still good (one-time use: each refresh replaces its token).
     live_refresh_tokens: Vec<String>,
     refresh_grants: usize,
+    /// Every refresh_token request, answered or not.
+    refresh_attempts: usize,
+    /// How the token endpoint answers refresh requests instead of granting them.
+    refresh_failure: Option<RefreshFailure>,
+    /// How long a refresh request takes.
+    refresh_delay: std::time::Duration,
     /// Published keys (kid, PEM); the last one signs.
     keys: Vec<(String, &'static str)>,
     grants: HashMap<String, Grant>,
@@ -130,6 +145,10 @@ impl MockProvider {
                 access_token_ttl: 3600,
                 live_refresh_tokens: Vec::new(),
                 refresh_grants: 0,
+                refresh_attempts: 0,
+                refresh_failure: None,
+                // Slow enough that concurrent requests of one session overlap.
+                refresh_delay: std::time::Duration::from_millis(150),
                 keys: vec![("key-1".into(), KEY_1)],
                 grants: HashMap::new(),
                 tamper: Tamper::default(),
@@ -211,6 +230,21 @@ impl MockProvider {
         self.state.lock().unwrap().refresh_grants
     }
 
+    /// How many refresh_token requests reached the token endpoint (granted or not).
+    pub fn refresh_attempts(&self) -> usize {
+        self.state.lock().unwrap().refresh_attempts
+    }
+
+    /// Answers refresh requests with `failure` from now on (`None`: grants them again).
+    pub fn fail_refreshes(&self, failure: Option<RefreshFailure>) {
+        self.state.lock().unwrap().refresh_failure = failure;
+    }
+
+    /// Makes every refresh request take this long.
+    pub fn set_refresh_delay(&self, delay: std::time::Duration) {
+        self.state.lock().unwrap().refresh_delay = delay;
+    }
+
     pub fn jwks_fetches(&self) -> usize {
         self.state.lock().unwrap().jwks_fetches
     }
@@ -283,9 +317,23 @@ async fn token(
     match request.grant_type.as_str() {
         "authorization_code" => authorization_code_grant(&state, request),
         "refresh_token" => {
-            // Slow enough that concurrent requests of one session overlap.
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-            refresh_token_grant(&state, request)
+            let (delay, failure) = {
+                let mut state = state.lock().unwrap();
+                state.refresh_attempts += 1;
+                (state.refresh_delay, state.refresh_failure.clone())
+            };
+            tokio::time::sleep(delay).await;
+            match failure {
+                Some(RefreshFailure::OAuth(status, error)) => {
+                    let status = StatusCode::from_u16(status).unwrap();
+                    (status, Json(json!({ "error": error }))).into_response()
+                }
+                Some(RefreshFailure::Html(status)) => {
+                    let status = StatusCode::from_u16(status).unwrap();
+                    (status, "<html><body>Bad gateway</body></html>").into_response()
+                }
+                None => refresh_token_grant(&state, request),
+            }
         }
         _ => oauth_error("unsupported_grant_type"),
     }

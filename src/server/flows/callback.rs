@@ -1,6 +1,7 @@
 //! `/callback`: FusionAuth's answer to a login, checked step by step. Every rejection is logged
 //! with its reason and becomes an [`AuthFailure`]; nothing is signed in unless every step passed.
 
+use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use super::failures;
@@ -12,6 +13,13 @@ use crate::{
         state::AppState,
     },
 };
+
+/// What the callback reads of the request.
+pub struct CallbackRequest<'a> {
+    pub session: &'a Session,
+    pub cookies: &'a Cookies,
+    pub params: CallbackParams,
+}
 
 /// The query FusionAuth sends to the redirect URI. Unknown parameters (`locale`, `userState`)
 /// are ignored.
@@ -34,14 +42,18 @@ pub struct CompletedLogin {
 /// Validates the response, exchanges the code and signs the user in.
 pub async fn complete(
     app: &AppState,
-    session: &Session,
-    params: CallbackParams,
+    request: CallbackRequest<'_>,
 ) -> Result<CompletedLogin, AuthFailure> {
+    let CallbackRequest {
+        session,
+        cookies,
+        params,
+    } = request;
     let now = unix_now();
     reject_provider_error(&params)?;
     reject_other_issuer(&params, &app.config.issuer)?;
     let state = required_state(&params)?;
-    let pending = consume_attempt(session, state, now).await?;
+    let pending = consume_attempt(app, cookies, state, now)?;
     let code = required_code(params.code)?;
     let login = app
         .oidc
@@ -98,23 +110,18 @@ fn required_code(code: Option<String>) -> Result<String, AuthFailure> {
     })
 }
 
-/// Takes the login attempt `state` names out of the session and stores the session at once, so
-/// a state is never accepted twice, whatever fails next.
-async fn consume_attempt(
-    session: &Session,
+/// Takes the login attempt `state` names out of the browser's login-attempt cookie and sends
+/// the cookie back without it, so a state is never accepted twice, whatever fails next.
+fn consume_attempt(
+    app: &AppState,
+    cookies: &Cookies,
     state: &str,
     now: i64,
 ) -> Result<PendingLogin, AuthFailure> {
-    let mut auth = AuthSession::load(session)
-        .await
-        .map_err(failures::session_unavailable)?;
-    let pending = auth
-        .take_pending(state, now)
-        .map_err(failures::state_rejected)?;
-    auth.store(session)
-        .await
-        .map_err(failures::session_unavailable)?;
-    Ok(pending)
+    let mut attempts = app.login_cookie.read(cookies);
+    let taken = attempts.take(state, now);
+    app.login_cookie.write(cookies, &attempts);
+    taken.map_err(failures::state_rejected)
 }
 
 /// Stores the verified user in the session under a new session id: an id planted before login

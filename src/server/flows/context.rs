@@ -1,6 +1,7 @@
-//! What every flow needs from the request it runs in: the app state and the session.
+//! What every flow needs from the request it runs in: the app state, the cookies and the session.
 
 use leptos::prelude::*;
+use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use super::failures;
@@ -8,6 +9,12 @@ use crate::server::{session::AuthSession, state::AppState};
 
 pub fn app_state() -> Result<AppState, ServerFnError> {
     use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state is missing"))
+}
+
+pub async fn request_cookies() -> Result<Cookies, ServerFnError> {
+    leptos_axum::extract::<Cookies>()
+        .await
+        .map_err(|e| ServerFnError::new(format!("no cookies on this request: {e}")))
 }
 
 pub async fn request_session() -> Result<Session, ServerFnError> {

@@ -3,7 +3,7 @@
 
 use crate::{
     auth::failure::AuthFailure,
-    server::{oidc::OidcError, session::PendingLoginError},
+    server::{login_attempts::PendingLoginError, oidc::OidcError},
 };
 
 /// A protocol step of the callback failed.

@@ -1,25 +1,26 @@
-//! Login and Register: remember a fresh attempt and send the browser to FusionAuth.
+//! Login and Register: remember a fresh attempt in the browser's login-attempt cookie and send
+//! the browser to FusionAuth. Nothing is stored on the server until the login completes.
 
 use leptos::prelude::*;
-use tower_sessions::Session;
+use tower_cookies::Cookies;
 
 use super::{
-    context::{app_state, request_session},
+    context::{app_state, request_cookies},
     failures,
 };
 use crate::{
     auth::{failure::AuthFailure, types::LoginFlow},
     server::{
         oidc::AuthorizationEndpoint, return_to::safe_return_path, session::unix_now,
-        session::AuthSession, state::AppState,
+        state::AppState,
     },
 };
 
 /// Redirects to FusionAuth's login (or registration) page; on failure, to the error page.
 pub async fn start_login(flow: LoginFlow, return_to: Option<String>) -> Result<(), ServerFnError> {
     let app = app_state()?;
-    let session = request_session().await?;
-    let target = match begin(&app, &session, flow, return_to.as_deref()).await {
+    let cookies = request_cookies().await?;
+    let target = match begin(&app, &cookies, flow, return_to.as_deref()).await {
         Ok(authorize_url) => authorize_url,
         Err(failure) => failure.page_path(),
     };
@@ -29,7 +30,7 @@ pub async fn start_login(flow: LoginFlow, return_to: Option<String>) -> Result<(
 
 async fn begin(
     app: &AppState,
-    session: &Session,
+    cookies: &Cookies,
     flow: LoginFlow,
     return_to: Option<&str>,
 ) -> Result<String, AuthFailure> {
@@ -43,13 +44,9 @@ async fn begin(
         .begin_login(authorization_endpoint(flow), safe_return_to, now)
         .await
         .map_err(failures::login_not_started)?;
-    let mut auth = AuthSession::load(session)
-        .await
-        .map_err(failures::session_unavailable)?;
-    auth.add_pending(pending, now);
-    auth.store(session)
-        .await
-        .map_err(failures::session_unavailable)?;
+    let mut attempts = app.login_cookie.read(cookies);
+    attempts.add(pending, now);
+    app.login_cookie.write(cookies, &attempts);
     tracing::info!(?flow, "login started; redirecting to the identity provider");
     Ok(url.into())
 }

@@ -9,7 +9,7 @@ pub mod login;
 pub mod logout;
 pub mod user;
 
-pub use callback::{complete, CallbackParams, CompletedLogin};
+pub use callback::{complete, CallbackParams, CallbackRequest, CompletedLogin};
 pub use login::start_login;
 pub use logout::{end_local_session, logout};
 pub use user::{current_user, refresh_now};

@@ -7,7 +7,7 @@ use crate::{
     auth::types::{UserView, Visitor},
     server::{
         refresh::{RefreshOutcome, RefreshWhen},
-        session::{unix_now, SignedInUser},
+        session::{store::lifetime::SessionLifetimes, unix_now, SignedInUser},
     },
 };
 
@@ -36,8 +36,12 @@ pub async fn current_user() -> Result<Visitor, ServerFnError> {
     if notice {
         store_quietly(&auth, &session).await;
     }
+    let lifetimes = app.sessions.lifetimes();
     Ok(Visitor {
-        user: auth.user.as_ref().map(|user| user_view(user, now)),
+        user: auth
+            .user
+            .as_ref()
+            .map(|user| user_view(user, now, &lifetimes)),
         notice: notice.then(|| SESSION_ENDED_NOTICE.to_owned()),
     })
 }
@@ -66,12 +70,19 @@ pub async fn refresh_now() -> Result<Option<i64>, ServerFnError> {
     }
 }
 
-fn user_view(user: &SignedInUser, now: i64) -> UserView {
+fn user_view(user: &SignedInUser, now: i64, lifetimes: &SessionLifetimes) -> UserView {
+    let ends = lifetimes.deadline(user.signed_in_at);
     UserView {
         email: user.email.clone(),
         claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
         access_token_expires_at: user.access_token_expires_at,
         rendered_at: now,
         can_refresh: user.has_refresh_token,
+        session_ends: format!(
+            "{} {:02}:{:02} UTC",
+            ends.date(),
+            ends.hour(),
+            ends.minute()
+        ),
     }
 }

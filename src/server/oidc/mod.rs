@@ -17,7 +17,8 @@ use std::{
 
 use openidconnect::{
     core::{
-        CoreAuthenticationFlow, CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreTokenResponse,
+        CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreIdToken,
+        CoreIdTokenClaims, CoreTokenResponse,
     },
     AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId,
     ClientSecret, CsrfToken, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
@@ -197,7 +198,9 @@ impl OidcProvider {
 
     /// The RP-initiated logout URL (FusionAuth's `/oauth2/logout`), or `None` when the provider
     /// advertises no end-session endpoint or cannot be reached (the local logout still counts).
-    pub async fn logout_url(&self, id_token: &str) -> Option<Url> {
+    /// The ID token is the hint, when the session still had one; `state` comes back to the
+    /// post-logout redirect URI.
+    pub async fn logout_url(&self, id_token: Option<&str>, state: Option<&str>) -> Option<Url> {
         let discovery = match self.discovery.get(Freshness::Cached).await {
             Ok(discovery) => discovery,
             Err(e) => {
@@ -208,8 +211,11 @@ impl OidcProvider {
         let mut request = LogoutRequest::from(discovery.end_session_endpoint.clone()?)
             .set_client_id(self.client_id.clone())
             .set_post_logout_redirect_uri(self.post_logout_redirect_uri.clone());
-        if let Ok(token) = CoreIdToken::from_str(id_token) {
+        if let Some(token) = id_token.and_then(|t| CoreIdToken::from_str(t).ok()) {
             request = request.set_id_token_hint(&token);
+        }
+        if let Some(state) = state {
+            request = request.set_state(CsrfToken::new(state.to_owned()));
         }
         Some(request.http_get_url())
     }
@@ -283,12 +289,7 @@ impl OidcProvider {
         request
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(response) => {
-                    RefreshError::Refused(response.error().as_ref().to_owned())
-                }
-                other => RefreshError::Unavailable(error::error_chain(&other)),
-            })
+            .map_err(refresh_failure)
     }
 
     /// Userinfo claims, or `None` when the provider has no userinfo endpoint or it fails: the
@@ -322,6 +323,36 @@ impl OidcProvider {
                 Ok(None)
             }
         }
+    }
+}
+
+/// Only `invalid_grant` (the refresh token is revoked, expired or already used) ends the session;
+/// every other answer — `invalid_client`, `server_error`, `temporarily_unavailable`, a 5xx page,
+/// a timeout — is the provider's or the configuration's trouble, not the user's, and is retried.
+fn refresh_failure<E: std::error::Error + 'static>(
+    error: RequestTokenError<E, TokenErrorResponse>,
+) -> RefreshError {
+    match error {
+        RequestTokenError::ServerResponse(response)
+            if *response.error() == CoreErrorResponseType::InvalidGrant =>
+        {
+            RefreshError::Refused(describe_error_response(&response))
+        }
+        RequestTokenError::ServerResponse(response) => {
+            RefreshError::Unavailable(describe_error_response(&response))
+        }
+        other => RefreshError::Unavailable(error::error_chain(&other)),
+    }
+}
+
+/// The error answer of the token endpoint.
+type TokenErrorResponse = openidconnect::StandardErrorResponse<CoreErrorResponseType>;
+
+/// `invalid_grant: The refresh_token is invalid.`
+fn describe_error_response(response: &TokenErrorResponse) -> String {
+    match response.error_description() {
+        Some(description) => format!("{}: {description}", response.error().as_ref()),
+        None => response.error().as_ref().to_owned(),
     }
 }
 

@@ -1,20 +1,18 @@
 //! Everything this app keeps in a session, in one typed struct ([`AuthSession`]) stored under
 //! one key, and the store that keeps it ([`store`]). The tokens inside are sealed before they
-//! reach the store.
+//! reach the store. A session exists only once someone signed in (login attempts travel in
+//! their own cookie, see `login_attempts`).
 
 pub mod store;
 
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions::{session::Record, Session};
 
 use super::{
-    oidc::{PendingLogin, TokenSet},
+    oidc::TokenSet,
     seal::{SealError, Sealed, Sealer, UnsealError},
 };
-
-/// The session cookie's name: distinct from FusionAuth's own cookies, which share `localhost`
-/// with the app during development.
-pub const SESSION_COOKIE: &str = "leptos_fusionauth_session";
+use store::lifetime::RecordOwner;
 
 /// Separates the token set's key from every other use of `APP_SECRET_KEY` (the cookie signature).
 const TOKEN_SEAL_PURPOSE: &[u8] = b"leptos-fusionauth/session-token-set/v1";
@@ -24,23 +22,23 @@ pub fn token_sealer(app_secret_key: &str) -> Sealer {
     Sealer::new(app_secret_key, TOKEN_SEAL_PURPOSE)
 }
 
-/// The session key under which [`AuthSession`] is stored.
-const SESSION_KEY: &str = "auth";
-/// A login attempt older than this is refused at the callback.
-pub const PENDING_LOGIN_MAX_AGE_SECS: i64 = 10 * 60;
-/// At most this many login attempts wait at once (several tabs); the oldest is dropped first.
-pub const MAX_PENDING_LOGINS: usize = 5;
-
-/// The session's contents: login attempts in flight and, once signed in, the user.
+/// The session's contents: the signed-in user, or a notice for the guest page.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct AuthSession {
-    #[serde(default)]
-    pub pending: Vec<PendingLogin>,
     #[serde(default)]
     pub user: Option<SignedInUser>,
     /// Set when a refused token refresh ended the session; the guest view says so once.
     #[serde(default)]
     pub session_ended_notice: bool,
+}
+
+/// A token refresh that could not reach the provider, and when to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRetry {
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Unix seconds before which no new attempt is made.
+    pub not_before: i64,
 }
 
 /// A signed-in user: what the views show, and the tokens, which never leave the server and are
@@ -51,6 +49,9 @@ pub struct SignedInUser {
     pub email: String,
     /// Verified ID token claims merged with userinfo.
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Unix seconds of the sign-in: the session's absolute lifetime counts from it.
+    #[serde(default)]
+    pub signed_in_at: i64,
     /// Unix seconds at which the access token expires, when the provider said (not a secret).
     pub access_token_expires_at: Option<i64>,
     /// Unix seconds at which the current token set was obtained.
@@ -58,6 +59,9 @@ pub struct SignedInUser {
     /// Whether the sealed set holds a refresh token (so the view need not decrypt to know).
     #[serde(default)]
     pub has_refresh_token: bool,
+    /// Set while the provider cannot be reached for a refresh.
+    #[serde(default)]
+    pub refresh_retry: Option<RefreshRetry>,
     /// The [`TokenSet`], sealed with the user's subject as context (a sealed set copied into
     /// another user's record does not open).
     tokens: Sealed,
@@ -74,9 +78,11 @@ impl SignedInUser {
     ) -> Result<Self, SealError> {
         Ok(Self {
             tokens: sealer.seal(tokens, &subject)?,
+            signed_in_at: now,
             access_token_expires_at: tokens.access_token_expires_at,
             tokens_issued_at: now,
             has_refresh_token: tokens.refresh_token.is_some(),
+            refresh_retry: None,
             subject,
             email,
             claims,
@@ -86,6 +92,11 @@ impl SignedInUser {
     /// The decrypted token set.
     pub fn tokens(&self, sealer: &Sealer) -> Result<TokenSet, UnsealError> {
         sealer.open(&self.tokens, &self.subject)
+    }
+
+    /// Whether both hold the very same sealed token set (every refresh seals anew).
+    pub fn holds_same_tokens_as(&self, other: &SignedInUser) -> bool {
+        self.tokens == other.tokens
     }
 
     /// Replaces the token set (after a refresh).
@@ -99,67 +110,55 @@ impl SignedInUser {
         self.access_token_expires_at = tokens.access_token_expires_at;
         self.tokens_issued_at = now;
         self.has_refresh_token = tokens.refresh_token.is_some();
+        self.refresh_retry = None;
         Ok(())
     }
 }
 
-/// Why a callback's `state` was not accepted.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PendingLoginError {
-    /// No attempt with this state: forged, from another browser, or already used.
-    Unknown,
-    /// The attempt exists but is too old.
-    Expired,
-}
-
 impl AuthSession {
-    /// Reads the session's contents; an empty session is a guest with nothing pending.
+    /// The session key under which the contents are stored.
+    pub const KEY: &'static str = "auth";
+
+    /// Reads the session's contents; an empty session is a guest.
     pub async fn load(session: &Session) -> Result<Self, tower_sessions::session::Error> {
-        Ok(session.get::<Self>(SESSION_KEY).await?.unwrap_or_default())
+        Ok(session.get::<Self>(Self::KEY).await?.unwrap_or_default())
     }
 
     /// Writes the contents back (the session layer persists them after the response).
     pub async fn store(&self, session: &Session) -> Result<(), tower_sessions::session::Error> {
-        session.insert(SESSION_KEY, self).await
+        session.insert(Self::KEY, self).await
     }
 
-    /// Remembers a new login attempt, dropping expired ones and the oldest beyond the limit.
-    pub fn add_pending(&mut self, login: PendingLogin, now: i64) {
-        self.pending.retain(|p| !is_expired(p, now));
-        self.pending.push(login);
-        if self.pending.len() > MAX_PENDING_LOGINS {
-            let excess = self.pending.len() - MAX_PENDING_LOGINS;
-            self.pending.drain(..excess);
-        }
-    }
-
-    /// Removes and returns the attempt for `state`. It is removed even when expired, so a state
-    /// is accepted at most once.
-    pub fn take_pending(
-        &mut self,
-        state: &str,
-        now: i64,
-    ) -> Result<PendingLogin, PendingLoginError> {
-        let index = self
-            .pending
-            .iter()
-            .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()))
-            .ok_or(PendingLoginError::Unknown)?;
-        let login = self.pending.remove(index);
-        if is_expired(&login, now) {
-            return Err(PendingLoginError::Expired);
-        }
-        Ok(login)
+    /// The contents of a record read from the store directly (not through a request's session).
+    pub fn from_record(record: &Record) -> Option<Self> {
+        let value = record.data.get(Self::KEY)?;
+        serde_json::from_value(value.clone()).ok()
     }
 }
 
-fn is_expired(login: &PendingLogin, now: i64) -> bool {
-    now - login.started_at > PENDING_LOGIN_MAX_AGE_SECS
-}
-
-/// Compares secrets without leaking through timing where the first difference is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Who a record belongs to, read without the tokens (the store's lifetimes and owner index).
+pub fn record_owner(record: &Record) -> RecordOwner {
+    #[derive(Deserialize)]
+    struct Owner {
+        subject: String,
+        #[serde(default)]
+        signed_in_at: i64,
+    }
+    #[derive(Deserialize)]
+    struct Contents {
+        #[serde(default)]
+        user: Option<Owner>,
+    }
+    record
+        .data
+        .get(AuthSession::KEY)
+        .and_then(|value| serde_json::from_value::<Contents>(value.clone()).ok())
+        .and_then(|contents| contents.user)
+        .map(|user| RecordOwner {
+            subject: Some(user.subject),
+            signed_in_at: user.signed_in_at,
+        })
+        .unwrap_or_default()
 }
 
 /// Current time in Unix seconds.
@@ -171,95 +170,78 @@ pub fn unix_now() -> i64 {
 mod tests {
     use super::*;
 
-    fn attempt(state: &str, started_at: i64) -> PendingLogin {
-        PendingLogin {
-            state: state.into(),
-            pkce_verifier: format!("verifier-{state}"),
-            nonce: format!("nonce-{state}"),
-            return_to: "/".into(),
-            started_at,
+    fn sealer() -> Sealer {
+        token_sealer("0123456789abcdef0123456789abcdef")
+    }
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: "access".into(),
+            refresh_token: Some("refresh".into()),
+            id_token: "id".into(),
+            access_token_expires_at: Some(3700),
         }
     }
 
-    #[test]
-    fn two_tabs_can_log_in_at_once() {
-        let mut session = AuthSession::default();
-        session.add_pending(attempt("tab-a", 100), 100);
-        session.add_pending(attempt("tab-b", 101), 101);
-        assert_eq!(
-            session.take_pending("tab-b", 110).unwrap().nonce,
-            "nonce-tab-b"
+    fn record_with(contents: &AuthSession) -> Record {
+        let mut record = Record {
+            id: Default::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc(),
+        };
+        record.data.insert(
+            AuthSession::KEY.into(),
+            serde_json::to_value(contents).unwrap(),
         );
-        assert_eq!(
-            session.take_pending("tab-a", 111).unwrap().nonce,
-            "nonce-tab-a"
-        );
+        record
     }
 
     #[test]
-    fn a_state_is_accepted_only_once() {
-        let mut session = AuthSession::default();
-        session.add_pending(attempt("s", 100), 100);
-        assert!(session.take_pending("s", 100).is_ok());
-        assert_eq!(
-            session.take_pending("s", 100).unwrap_err(),
-            PendingLoginError::Unknown
-        );
+    fn the_store_reads_the_owner_without_the_tokens() {
+        let user = SignedInUser::new(
+            "sub-1".into(),
+            "a@b.c".into(),
+            Default::default(),
+            &tokens(),
+            100,
+            &sealer(),
+        )
+        .unwrap();
+        let signed_in = AuthSession {
+            user: Some(user),
+            session_ended_notice: false,
+        };
+        let owner = record_owner(&record_with(&signed_in));
+        assert_eq!(owner.subject.as_deref(), Some("sub-1"));
+        assert_eq!(owner.signed_in_at, 100);
+        let guest = AuthSession {
+            user: None,
+            session_ended_notice: true,
+        };
+        assert_eq!(record_owner(&record_with(&guest)), RecordOwner::default());
     }
 
     #[test]
-    fn unknown_and_empty_states_are_rejected() {
-        let mut session = AuthSession::default();
-        session.add_pending(attempt("s", 100), 100);
+    fn a_refresh_clears_the_retry_and_keeps_the_sign_in_time() {
+        let mut user = SignedInUser::new(
+            "s".into(),
+            "e".into(),
+            Default::default(),
+            &tokens(),
+            100,
+            &sealer(),
+        )
+        .unwrap();
+        user.refresh_retry = Some(RefreshRetry {
+            failures: 2,
+            not_before: 500,
+        });
+        user.set_tokens(&tokens(), 400, &sealer()).unwrap();
+        assert_eq!(user.refresh_retry, None);
+        assert_eq!((user.signed_in_at, user.tokens_issued_at), (100, 400));
         assert_eq!(
-            session.take_pending("other", 100).unwrap_err(),
-            PendingLoginError::Unknown
+            user.tokens(&sealer()).unwrap().refresh_token.as_deref(),
+            Some("refresh")
         );
-        assert_eq!(
-            session.take_pending("", 100).unwrap_err(),
-            PendingLoginError::Unknown
-        );
-        assert_eq!(
-            session.pending.len(),
-            1,
-            "a wrong guess must not consume the real attempt"
-        );
-    }
-
-    #[test]
-    fn an_old_attempt_is_expired_and_consumed() {
-        let mut session = AuthSession::default();
-        session.add_pending(attempt("s", 100), 100);
-        let late = 100 + PENDING_LOGIN_MAX_AGE_SECS + 1;
-        assert_eq!(
-            session.take_pending("s", late).unwrap_err(),
-            PendingLoginError::Expired
-        );
-        assert!(session.pending.is_empty());
-    }
-
-    #[test]
-    fn pending_attempts_are_bounded() {
-        let mut session = AuthSession::default();
-        for i in 0..(MAX_PENDING_LOGINS + 3) {
-            session.add_pending(attempt(&format!("s{i}"), 100), 100);
-        }
-        assert_eq!(session.pending.len(), MAX_PENDING_LOGINS);
-        assert_eq!(
-            session.take_pending("s0", 100).unwrap_err(),
-            PendingLoginError::Unknown
-        );
-        assert!(session
-            .take_pending(&format!("s{}", MAX_PENDING_LOGINS + 2), 100)
-            .is_ok());
-    }
-
-    #[test]
-    fn expired_attempts_are_pruned_when_a_new_one_starts() {
-        let mut session = AuthSession::default();
-        session.add_pending(attempt("old", 0), 0);
-        session.add_pending(attempt("new", 10_000), 10_000);
-        assert_eq!(session.pending.len(), 1);
-        assert_eq!(session.pending[0].state, "new");
     }
 }
