@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/load.sh (source it, do not run it).
+# Shared by bench/run.sh, bench/load.sh and bench/flood.sh (source it, do not run it).
 # shellcheck shell=bash disable=SC2034  # the globals are used by the scripts that source this file
 #
 # Starts what a measurement needs — the stand-in provider, the app's release binary, the ceiling
@@ -50,6 +50,7 @@ APP_PORT="$(url_port "$APP_URL")" || exit 1
 APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
 ISSUER="$(demo_setting ISSUER)" || exit 1
 ISSUER_PORT="$(url_port "$ISSUER")" || exit 1
+PROVIDER_CONTROL_PORT=9012
 CEILING_PORT=5101
 CEILING_URL="http://127.0.0.1:$CEILING_PORT"
 SESSION_COOKIE=leptos_fusionauth_session
@@ -158,14 +159,71 @@ ensure_port_free() {
 
 # Reads VmRSS of PID, in kB.
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# Reads VmHWM (peak RSS) of PID, in kB.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# free_ports N: N distinct TCP ports that are free on 127.0.0.1 now, one a line.
+free_ports() {
+  node -e '
+    const net = require("net");
+    const servers = Array.from({ length: +process.argv[1] }, () => net.createServer());
+    Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, "127.0.0.1", ok)))).then(() => {
+      console.log(servers.map((s) => s.address().port).join("\n"));
+      servers.forEach((s) => s.close());
+    });
+  ' "$1"
+}
+
+# use_free_ports: the app, the stand-in provider and its control API on free loopback ports
+# instead of .env.example's (5001, 9011, 9012), so that a measurement can run beside a dev stand
+# or the Playwright suite. start_provider registers the app's URL with the stand-in.
+use_free_ports() {
+  local ports
+  mapfile -t ports < <(free_ports 3)
+  ((${#ports[@]} == 3)) || die "no free ports"
+  APP_PORT=${ports[0]}
+  APP_URL="http://localhost:$APP_PORT"
+  APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
+  ISSUER_PORT=${ports[1]}
+  ISSUER="http://localhost:$ISSUER_PORT"
+  PROVIDER_CONTROL_PORT=${ports[2]}
+}
+
+# The commit measured: HEAD, with "+dirty" when tracked files differ from it.
+bench_commit() {
+  local commit
+  commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -z "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit="$commit+dirty"
+  printf '%s\n' "$commit"
+}
+
+# How the server and the client share the CPUs (see SERVER_PIN), for the reports.
+pin_note() {
+  if [[ ${#SERVER_PIN[@]} -gt 0 ]]; then
+    printf 'server pinned to CPU %s, client to CPU %s (taskset)\n' "$SERVER_CPUS" "$CLIENT_CPUS"
+  else
+    printf 'no CPU pinning\n'
+  fi
+}
+
+# write_json FILE JS-EXPRESSION [ARGS...]: the expression sees `a` (the arguments).
+write_json() {
+  local file="$1" expr="$2"
+  shift 2
+  node -e "const a = process.argv.slice(1); require('fs').writeFileSync('$file', JSON.stringify($expr, null, 2) + '\n');" -- "$@"
+}
 
 start_provider() {
   ensure_port_free "$ISSUER_PORT" "stand-in provider"
-  ensure_port_free 9012 "stand-in provider control"
+  ensure_port_free "$PROVIDER_CONTROL_PORT" "stand-in provider control"
   [[ -d "$REPO_ROOT/end2end/node_modules/oidc-provider" ]] ||
     die "end2end/node_modules is missing: run scripts/setup-toolchain.sh (or npm ci in end2end/)"
   say "starting the stand-in provider ($ISSUER)"
-  (cd "$REPO_ROOT/end2end" && PORT="$ISSUER_PORT" PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs) \
+  (
+    cd "$REPO_ROOT/end2end" &&
+      PORT="$ISSUER_PORT" CONTROL_PORT="$PROVIDER_CONTROL_PORT" KICKSTART_VARIABLES="{\"appUrl\":\"$APP_URL\"}" \
+        PROVIDER_DATA_DIR="$BENCH_WORK/provider-data" exec node provider/server.mjs
+  ) \
     >"$BENCH_WORK/provider.log" 2>&1 &
   PROVIDER_PID=$!
   track_started "$PROVIDER_PID" "$ISSUER/.well-known/openid-configuration" 60 "$BENCH_WORK/provider.log" "the stand-in provider"
@@ -198,6 +256,7 @@ start_app() {
       SESSION_DATABASE_URL="sqlite://$APP_DB?mode=rwc" \
       RUST_LOG=warn \
       LEPTOS_SITE_ROOT="$SITE_ROOT" \
+      LEPTOS_SITE_ADDR="127.0.0.1:$APP_PORT" \
       "$@" \
       "$APP_BIN"
   ) >"$APP_DB_DIR/app.log" 2>&1 &
@@ -223,7 +282,7 @@ stop_ceiling() { stop_server CEILING_PID; }
 
 # Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.
 login_cookie() {
-  node "$BENCH_DIR/login-client.mjs" cookie
+  APP_URL="$APP_URL" APP_CONNECT="$APP_LOOPBACK" node "$BENCH_DIR/login-client.mjs" cookie
 }
 
 # Checks that COOKIE gets the signed-in profile page (not the guest page).

@@ -42,10 +42,8 @@ wrk_args=(-t"$CLIENT_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 2s --l
 rss_after=$(rss_kb "$APP_PID")
 assert_profile "$cookie"
 
-pin_note="no CPU pinning"
-[[ ${#SERVER_PIN[@]} -gt 0 ]] && pin_note="server pinned to CPU $SERVER_CPUS, wrk to CPU $CLIENT_CPUS"
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit="$commit+dirty"
+pin_note=$(pin_note)
+commit=$(bench_commit)
 node -e '
   const [file, command, invocation, commit, provisional, setup, before, after] = process.argv.slice(1);
   require("fs").writeFileSync(file, JSON.stringify({

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Renders the raw results of bench/run.sh (bench/out/) as bench/RESULTS.md, and bench/load.sh's
-// as bench/LOAD.md. The "## Notes" section of an existing file is kept as it is, and so are the
-// causes in bench/causes.json ({ "<row id>": "why the goal is missed" }, ids in the table).
+// Renders the raw results of bench/run.sh (bench/out/) as bench/RESULTS.md, bench/load.sh's
+// as bench/LOAD.md and bench/flood.sh's as bench/FLOOD.md. The "## Notes" section of an existing
+// file is kept as it is, and so are the causes in bench/causes.json ({ "<row id>": "why the goal
+// is missed" }, ids in the table).
 //
 //   node bench/report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat
 //   node bench/report.mjs load WRK_OUTPUT META.json LOAD.md
+//   node bench/report.mjs flood FLOOD_DIR FLOOD.md
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +52,29 @@ function machine() {
     wrk: run('sh', ['-c', 'wrk --version 2>&1 | head -n 1'])?.replace(/\s+Copyright.*/, ''),
   };
 }
+
+/** Title, provenance and machine lines that open LOAD.md and FLOOD.md. */
+function header(title, writer, meta, setup) {
+  const mc = machine();
+  return [
+    `# ${title}`,
+    '',
+    `<!-- Written by ${writer}. Edit only the Notes section. -->`,
+    '',
+    ...(meta.provisional ? ['> **Provisional**: a shortened run while other work shared the CPUs.', ''] : []),
+    `- Measured: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${meta.commit}\``,
+    `- Machine: ${mc.nproc} × ${mc.model}, ${mc.memory} RAM, ${mc.kernel}`,
+    `- Command: \`${meta.invocation}\``,
+    `- Setup: ${setup}`,
+    '',
+    '```',
+    meta.command,
+    '```',
+    '',
+  ];
+}
+
+const NOTES_PLACEHOLDER = '(For the lead: context and decisions. This section is kept when the file is regenerated.)\n';
 
 function keptNotes(file, fallback) {
   if (!fs.existsSync(file)) return fallback;
@@ -371,25 +396,11 @@ function results(outDir, resultsFile, datFile) {
 function load(wrkFile, metaFile, loadFile) {
   const r = parseWrk(fs.readFileSync(wrkFile, 'utf8'));
   const meta = readJson(metaFile);
-  const mc = machine();
   const socket = r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout;
   const bad = (r.check?.non2xx ?? r.errorStatus) + (r.check?.missingMarker ?? 0);
   const errors = bad + socket;
   const lines = [
-    '# Load: bounded concurrency on the signed-in profile page',
-    '',
-    '<!-- Written by bench/load.sh. Edit only the Notes section. -->',
-    '',
-    ...(meta.provisional ? ['> **Provisional**: a shortened run while other work shared the CPUs.', ''] : []),
-    `- Measured: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${meta.commit}\``,
-    `- Machine: ${mc.nproc} × ${mc.model}, ${mc.memory} RAM, ${mc.kernel}`,
-    `- Command: \`${meta.invocation}\``,
-    `- Setup: ${meta.setup}`,
-    '',
-    '```',
-    meta.command,
-    '```',
-    '',
+    ...header('Load: bounded concurrency on the signed-in profile page', 'bench/load.sh', meta, meta.setup),
     '| Figure | Result | Goal | Met |',
     '|---|---|---|---|',
     `| Errors: non-2xx, not the profile page, socket errors | **${errors}** (non-2xx ${r.check?.non2xx ?? r.errorStatus}, wrong page ${r.check?.missingMarker ?? 'n/a'}, socket: connect ${r.socketErrors.connect}, read ${r.socketErrors.read}, write ${r.socketErrors.write}, timeout ${r.socketErrors.timeout}) | 0 | ${errors === 0 ? '✅ met' : '❌ missed'} |`,
@@ -404,14 +415,192 @@ function load(wrkFile, metaFile, loadFile) {
     '',
     '',
   ];
-  fs.writeFileSync(loadFile, `${lines.join('\n')}${keptNotes(loadFile, '(For the lead: context and decisions. This section is kept when the file is regenerated.)\n')}`);
+  fs.writeFileSync(loadFile, `${lines.join('\n')}${keptNotes(loadFile, NOTES_PLACEHOLDER)}`);
   return errors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLOOD.md
+
+const STORES = [
+  {
+    id: 'sqlite',
+    name: 'SQLite',
+    heading: 'SQLite session store (table `tower_sessions`, owner index `session_owners`)',
+    columns: ['Session records (`tower_sessions` rows)', '`session_owners` rows', 'Store bytes (file + WAL)'],
+  },
+  {
+    id: 'redis',
+    name: 'Redis',
+    heading: 'Redis session store (records: keys named by session id; `leptos-fusionauth:*`: owner index, refresh locks)',
+    columns: ['Session records (keys)', '`leptos-fusionauth:*` keys', 'Store bytes (`used_memory`)'],
+  },
+];
+const PHASES = {
+  before: 'Before the flood (2 s after start)',
+  'after-flood': 'Right after the flood (2 s later)',
+  'after-expiry': 'After the attempts expired',
+  control: 'After one real login over HTTP (control)',
+};
+const bytes = (b) => `${int(b)} B`;
+const signed = (x, unit) => `${x >= 0 ? '+' : '−'}${int(Math.abs(x))}${unit}`;
+
+/** snapshots.tsv: store, phase, records, other rows or keys, store bytes, VmRSS kB, VmHWM kB. */
+function readSnapshots(file) {
+  const rows = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const [store, phase, ...n] = line.split('\t');
+    const [records, others, storeBytes, rssKb, hwmKb] = n.map(Number);
+    (rows[store] ??= {})[phase] = { records, others, storeBytes, rssKb, hwmKb };
+  }
+  return rows;
+}
+
+/** RSS samples taken during the flood (ms, kB): lowest, highest, half-way and last. */
+function rssDuring(file) {
+  if (!fs.existsSync(file)) return null;
+  const samples = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t').map(Number));
+  if (!samples.length) return null;
+  const kb = samples.map((s) => s[1]);
+  const end = samples[samples.length - 1][0];
+  const half = samples.find((s) => s[0] >= end / 2) ?? samples[0];
+  return { n: samples.length, min: Math.min(...kb), max: Math.max(...kb), half: half[1], last: kb[kb.length - 1] };
+}
+
+function flood(dir, floodFile) {
+  const meta = readJson(path.join(dir, 'meta.json'));
+  const snaps = readSnapshots(path.join(dir, 'snapshots.tsv'));
+  const runs = Object.fromEntries(STORES.map((s) => [s.id, readJson(path.join(dir, `${s.id}-flood.json`))]));
+  const during = Object.fromEntries(STORES.map((s) => [s.id, rssDuring(path.join(dir, `${s.id}-rss.tsv`))]));
+  const lifetimeMin = meta.attemptLifetimeSecs / 60;
+  const setup =
+    `a copy of the release binary \`${meta.binary.path}\` (built ${meta.binary.built}, sha256 ${meta.binary.sha256}…), ` +
+    `RUST_LOG=warn; the stand-in provider (end2end/provider); loopback only, free ports; ${meta.pinning}; ` +
+    `SQLite ${meta.versions.sqlite}: a fresh file; Redis ${meta.versions.redis}: a fresh redis-server, in memory (no persistence)`;
+  const lines = [
+    ...header(`Flood: ${int(meta.requests)} anonymous login starts per session store`, 'bench/flood.sh', meta, setup),
+    `Each request is \`POST /api/login\` as a no-JS form post (\`Origin\` = APP_URL, \`Accept: text/html\`) from a new`,
+    `visitor (no cookie kept), ${meta.concurrency} in flight, with \`return_to=/\` and a 256-character return path in turn.`,
+    'Every answer must be a 302 to the provider\'s authorization endpoint that sets the login-attempt cookie',
+    '(`leptos_fusionauth_login`) and no session cookie.',
+    '',
+    '## The flood',
+    '',
+    '| Store | Requests | Answers | Wrong answers | Duration | Throughput | Latency p50 / p99 / max |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const s of STORES) {
+    const r = runs[s.id];
+    if (!r) continue;
+    const answers = Object.entries(r.answers).map(([k, v]) => `${k} × ${int(v)}`).join(', ');
+    lines.push(
+      `| ${s.name} | ${int(r.requests)} | ${answers} | **${int(r.wrong)}** (not 302: ${int(r.non302)}; 302 elsewhere: ${int(r.notToProvider)}; ` +
+        `no attempt cookie: ${int(r.noAttemptCookie)}; session cookie set: ${int(r.sessionCookie)}) | ${fmt(r.seconds)} s | ` +
+        `${int(r.requestsPerSecond)} req/s | ${ms(r.latencyMs?.p50)} / ${ms(r.latencyMs?.p99)} / ${ms(r.latencyMs?.max)} |`,
+    );
+  }
+  for (const s of STORES) {
+    const rows = snaps[s.id];
+    if (!rows) continue;
+    const d = during[s.id];
+    lines.push('', `## ${s.heading}`, '', `| When | ${s.columns.join(' | ')} | App RSS (VmRSS) | App peak RSS (VmHWM) |`, '|---|---|---|---|---|---|');
+    const row = (label, x, bold = false) =>
+      `| ${label} | ${bold ? `**${int(x.records)}**` : int(x.records)} | ${int(x.others)} | ${bytes(x.storeBytes)} | ${mib(x.rssKb)} | ${mib(x.hwmKb)} |`;
+    if (rows.before) lines.push(row(PHASES.before, rows.before));
+    if (d) lines.push(`| During the flood (${d.n} samples, every 0.5 s) | | | | ${mib(d.min)} – ${mib(d.max)}; half-way ${mib(d.half)}, last ${mib(d.last)} | |`);
+    if (rows['after-flood']) lines.push(row(PHASES['after-flood'], rows['after-flood'], true));
+    if (rows['after-expiry']) lines.push(row(`${PHASES['after-expiry']} (${lifetimeMin} min + 30 s later)`, rows['after-expiry'], true));
+    else lines.push(`| ${PHASES['after-expiry']} | not waited for: nothing was stored, so nothing is left to expire (\`--wait-expiry\` measures it) | | | | |`);
+    if (rows.control) lines.push(row(PHASES.control, rows.control, true));
+  }
+
+  const sample = runs.sqlite ?? runs.redis;
+  if (sample) {
+    const c = sample.attemptCookieBytes;
+    const one = sample.oneBrowser;
+    lines.push(
+      '',
+      '## The login-attempt cookie',
+      '',
+      `- On every answer: \`name=value\` of ${int(c.short?.min)}–${int(c.short?.max)} bytes with \`return_to=/\`, ` +
+        `${int(c.long?.min)}–${int(c.long?.max)} bytes with the ${sample.returnPathLengths.long}-character path.`,
+      `- One browser that keeps its cookies and starts ${one.cookieBytes.length} logins with the ${one.returnPathLength}-character path: ` +
+        `${one.cookieBytes.map(int).join(', ')} bytes after each start. It stops growing at the 5th attempt (the app keeps 5 at most), ` +
+        `${int(4096 - Math.max(...one.cookieBytes))} bytes under the 4,096 bytes browsers keep per cookie.`,
+    );
+  }
+
+  lines.push('', '## Interpretation', '', ...interpretation(meta, snaps, runs, during), '', '## Notes', '', '');
+  fs.writeFileSync(floodFile, `${lines.join('\n')}${keptNotes(floodFile, NOTES_PLACEHOLDER)}`);
+  const wrong = STORES.some((s) => runs[s.id]?.wrong || snaps[s.id]?.control?.records !== 1);
+  return wrong ? 3 : 0;
+}
+
+/** The figures in words, and why the app carries login attempts in a cookie. */
+function interpretation(meta, snaps, runs, during) {
+  const out = [];
+  const { sqlite, redis } = snaps;
+  const grew = STORES.filter((s) => snaps[s.id] && snaps[s.id]['after-flood'].records !== snaps[s.id].before.records);
+  if (sqlite && redis) {
+    const sq = sqlite['after-flood'].storeBytes - sqlite.before.storeBytes;
+    const rd = redis['after-flood'].storeBytes - redis.before.storeBytes;
+    out.push(
+      grew.length === 0
+        ? `- **No store growth.** ${int(meta.requests)} anonymous login starts added no session record to either store: ` +
+            `SQLite kept ${int(sqlite['after-flood'].records)} rows (file + WAL ${signed(sq, ' B')}), Redis ${int(redis['after-flood'].records)} ` +
+            `session keys (\`used_memory\` ${signed(rd, ' B')}: the server's own buffers, not keys). The control login right after ` +
+            `appears as exactly ${int(sqlite.control?.records)} record in SQLite and ${int(redis.control?.records)} in Redis ` +
+            '(plus its owner row or owner-index key), so the counts do see a session when there is one.'
+        : `- **The store grew** (${grew.map((s) => s.name).join(', ')}): see the tables; this is not what the app intends.`,
+    );
+  }
+  for (const s of STORES) {
+    const rows = snaps[s.id];
+    const d = during[s.id];
+    if (!rows || !d) continue;
+    const lateGrowth = d.last - d.half;
+    out.push(
+      `- **RSS, ${s.name}:** ${mib(rows.before.rssKb)} before, ${mib(d.max)} at most during the flood, ${mib(rows['after-flood'].rssKb)} after; ` +
+        (Math.abs(lateGrowth) <= 2048
+          ? `flat over the second half of the flood (${mib(d.half)} half-way, ${mib(d.last)} at the end): the growth is ` +
+            `buffers and allocator arenas for ${meta.concurrency} concurrent connections, not state per request.`
+          : `still moving in the second half of the flood (${signed(lateGrowth / 1024, ' MiB')} from half-way to the end): see Notes.`),
+    );
+  }
+  const lifetime = `${meta.attemptLifetimeSecs / 60} minutes`;
+  out.push(
+    `- **Expiry.** Nothing expires because nothing is stored: a login start keeps its attempt (state, PKCE verifier, ` +
+      'nonce, return path, start time) in the `leptos_fusionauth_login` cookie, encrypted and authenticated by the server ' +
+      `(the \`cookie\` crate's private jar, AES-256-GCM, key derived from \`APP_SECRET_KEY\`), Max-Age ${lifetime}; \`/callback\` ` +
+      'also refuses an attempt older than that by the start time sealed inside it, whatever the browser kept. ' +
+      (meta.waitedForExpiry
+        ? `The run waited ${lifetime} and 30 s after each flood and measured again: the same as right after the flood.`
+        : 'So the store after the attempts expire is the store right after the flood; ' +
+          `\`bench/flood.sh --wait-expiry\` waits the ${lifetime} (per store) and measures it anyway.`),
+  );
+  const rps = Math.min(...STORES.map((s) => runs[s.id]?.requestsPerSecond ?? Infinity));
+  out.push(
+    '- **Why a stateless encrypted cookie.** A short-lived server record (10-minute TTL) still costs a write and a live ' +
+      `record per request: at this one client's ${int(rps)} login starts per second that is about ${int(rps * meta.attemptLifetimeSecs)} ` +
+      'records held at any time, a size the attacker chooses by sending faster. The cookie costs the store nothing per ' +
+      'anonymous request; the server stores a session only when a login completes at the provider.',
+    '- **Why not a rate limit instead.** Limiting per client needs per-client state (itself a table a flood grows), ' +
+      'keyed by IP address, which a distributed flood or a rotation through an IPv6 prefix defeats and which users behind ' +
+      'one NAT share; it bounds the rate, not what is stored.',
+    '- **The cookie is bounded too**: at most 5 attempts, return path at most 256 characters, under the 4 KB per-cookie ' +
+      'limit (measured above); a client can only make its own cookie bigger, and only up to that.',
+    '- **A rate limit in front still has its place**: it protects the provider-facing endpoints (`/callback`\'s token ' +
+      'exchange, FusionAuth\'s login page behind the redirect) and the CPU. A proxy (nginx `limit_req`, HAProxy, a CDN) or ' +
+      '`tower_governor` in the app: an operator\'s choice, not needed to bound the session store.',
+  );
+  return out;
 }
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'results') results(...args);
 else if (mode === 'load') process.exitCode = load(...args) === 0 ? 0 : 3;
+else if (mode === 'flood') process.exitCode = flood(...args);
 else {
-  console.error('usage: report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat | load WRK_OUTPUT META.json LOAD.md');
+  console.error('usage: report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat | load WRK_OUTPUT META.json LOAD.md | flood FLOOD_DIR FLOOD.md');
   process.exitCode = 2;
 }

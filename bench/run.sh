@@ -44,8 +44,7 @@ ALL_PARTS=(build bundle throughput login tti memory devloop)
 # write_meta PART COMMAND: when, at which commit, with which command a part was measured.
 write_meta() {
   local part="$1" command="$2" commit
-  commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  if [[ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit+dirty"; fi
+  commit=$(bench_commit)
   node -e '
     const [file, part, command, invocation, commit, provisional] = process.argv.slice(1);
     require("fs").writeFileSync(file, JSON.stringify({
@@ -53,13 +52,6 @@ write_meta() {
       date: new Date().toISOString(),
     }, null, 2) + "\n");
   ' "$OUT_DIR/$part.meta.json" "$part" "$command" "$INVOCATION" "$commit" "${BENCH_PROVISIONAL:-0}"
-}
-
-# write_json FILE JS-EXPRESSION [ARGS...]: the expression sees `a` (the arguments).
-write_json() {
-  local file="$1" expr="$2"
-  shift 2
-  node -e "const a = process.argv.slice(1); require('fs').writeFileSync('$file', JSON.stringify($expr, null, 2) + '\n');" -- "$@"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -151,8 +143,8 @@ part_throughput() {
   rm -rf "$OUT_DIR/wrk"
   mv "$wrk_dir" "$OUT_DIR/wrk"
 
-  local pin_note="no CPU pinning"
-  [[ ${#SERVER_PIN[@]} -gt 0 ]] && pin_note="server pinned to CPU $SERVER_CPUS, wrk to CPU $CLIENT_CPUS (taskset)"
+  local pin_note
+  pin_note=$(pin_note)
   write_json "$OUT_DIR/throughput.json" \
     '{ duration: +a[0], runs: +a[1], threads: +a[2], connections: +a[3], pinning: a[4],
        bytes: { guest: +a[5], profile: +a[6], ceiling: a[7] === "1" ? +a[5] : null } }' \

@@ -37,8 +37,16 @@ pub async fn register(return_to: Option<String>) -> Result<(), ServerFnError> {
     crate::server::flows::start_login(LoginFlow::Register, return_to).await
 }
 
-/// Ends the local session, then FusionAuth's single sign-on session.
+/// Ends this session (its refresh token revoked at FusionAuth), then FusionAuth's single sign-on
+/// session.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    crate::server::flows::logout().await
+    crate::server::flows::sign_out(crate::server::flows::SignOutScope::ThisSession).await
+}
+
+/// Ends every session of the user — other browsers and devices, every application (all their
+/// refresh tokens revoked) — then FusionAuth's single sign-on session.
+#[server(endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), ServerFnError> {
+    crate::server::flows::sign_out(crate::server::flows::SignOutScope::Everywhere).await
 }

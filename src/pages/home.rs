@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::status::set_http_status;
-use crate::auth::{current_user, AuthFailure, Login, Logout, RefreshTokens, Register, UserView};
+use crate::auth::{
+    current_user, AuthFailure, Login, Logout, LogoutEverywhere, RefreshTokens, Register, UserView,
+};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -155,13 +157,20 @@ fn TokenStatus(expires_at: Option<i64>, rendered_at: i64, can_refresh: bool) -> 
     }
 }
 
+/// Logout, and "Sign out everywhere" (every browser and device, every application).
 #[island]
 fn LogoutButton() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
     view! {
-        <ActionForm action=logout>
-            <button type="submit" class="button primary">"Logout"</button>
-        </ActionForm>
+        <div class="actions">
+            <ActionForm action=logout>
+                <button type="submit" class="button primary">"Logout"</button>
+            </ActionForm>
+            <ActionForm action=everywhere>
+                <button type="submit" class="button">"Sign out everywhere"</button>
+            </ActionForm>
+        </div>
     }
 }
 

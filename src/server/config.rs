@@ -34,6 +34,9 @@ pub struct AppConfig {
     pub discovery_ttl: Duration,
     /// Timeout for every request to the identity provider (`OIDC_HTTP_TIMEOUT_SECS`).
     pub provider_timeout: Duration,
+    /// The HMAC secret FusionAuth signs its webhooks with (`FUSIONAUTH_WEBHOOK_SECRET`). Without
+    /// it the webhook endpoint refuses every event.
+    pub webhook_secret: Option<String>,
 }
 
 /// One invalid or missing variable.
@@ -114,6 +117,10 @@ impl fmt::Debug for AppConfig {
             .field("session_max", &self.session_max)
             .field("discovery_ttl", &self.discovery_ttl)
             .field("provider_timeout", &self.provider_timeout)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -151,6 +158,10 @@ impl AppConfig {
             session_max: Duration::from_secs(3600 * vars.number("SESSION_MAX_HOURS", 24, 1)?),
             discovery_ttl: Duration::from_secs(vars.number("OIDC_DISCOVERY_TTL_SECS", 300, 0)?),
             provider_timeout: Duration::from_secs(vars.number("OIDC_HTTP_TIMEOUT_SECS", 5, 1)?),
+            webhook_secret: vars
+                .get("FUSIONAUTH_WEBHOOK_SECRET")
+                .map(parse_webhook_secret)
+                .transpose()?,
         })
     }
 
@@ -210,6 +221,21 @@ impl AppConfig {
                 format!(
                     "is the example value committed in this repository, and APP_URL ({}) is not \
                      on this machine: generate a real one with `openssl rand -hex 32`",
+                    self.app_url
+                ),
+            ));
+        }
+        if self
+            .webhook_secret
+            .as_deref()
+            .is_some_and(is_example_secret)
+        {
+            return Err(ConfigError::new(
+                "FUSIONAUTH_WEBHOOK_SECRET",
+                format!(
+                    "is the example value committed in this repository, and APP_URL ({}) is not \
+                     on this machine: generate a real one with `openssl rand -hex 32` and give \
+                     FusionAuth's webhook signing key the same",
                     self.app_url
                 ),
             ));
@@ -351,6 +377,20 @@ fn parse_secret_key(key: String) -> Result<String, ConfigError> {
         ));
     }
     Ok(key)
+}
+
+fn parse_webhook_secret(secret: String) -> Result<String, ConfigError> {
+    if secret.len() < MIN_SECRET_KEY_BYTES {
+        return Err(ConfigError::new(
+            "FUSIONAUTH_WEBHOOK_SECRET",
+            format!(
+                "must be at least {MIN_SECRET_KEY_BYTES} characters long (it is {}); \
+                 generate one with `openssl rand -hex 32`",
+                secret.len()
+            ),
+        ));
+    }
+    Ok(secret)
 }
 
 fn parse_app_url(raw: &str) -> Result<Url, ConfigError> {
@@ -527,6 +567,12 @@ mod tests {
         assert!(err.problem.contains("openssl rand -hex 32"), "{err}");
         let err = config_with(&[public]).unwrap_err();
         assert_eq!(err.variable, "CLIENT_SECRET");
+        let example_webhook = (
+            "FUSIONAUTH_WEBHOOK_SECRET",
+            "dev-only-webhook-secret-6a1f0c9e2b7d4e83a5c1f9d02b6e7a48",
+        );
+        let err = config_with(&[public, real_secret, example_webhook]).unwrap_err();
+        assert_eq!(err.variable, "FUSIONAUTH_WEBHOOK_SECRET");
         assert!(config_with(&[public, real_secret]).is_ok());
         for local in [
             "http://localhost:5001",

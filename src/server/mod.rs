@@ -16,6 +16,7 @@ pub mod seal;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod webhooks;
 
 pub use session::store::AppSessionStore;
 pub use startup::{router, run};

@@ -3,7 +3,11 @@
 
 use std::{net::SocketAddr, path::Path, process::ExitCode};
 
-use axum::{middleware as axum_middleware, routing::get, Router};
+use axum::{
+    middleware as axum_middleware,
+    routing::{get, post},
+    Router,
+};
 use leptos::{
     config::{get_configuration, LeptosOptions},
     prelude::use_context,
@@ -20,6 +24,7 @@ use super::{
     routes,
     session::store::{lifetime::SessionLifetimes, AppSessionStore, StoreOpenError},
     state::AppState,
+    webhooks,
 };
 use crate::app::{shell, App};
 
@@ -50,6 +55,10 @@ pub enum StartupError {
 pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
     let page_context = page_context(state.csp.clone());
+    // FusionAuth's webhooks: no session, no browser Origin check.
+    let webhooks = Router::new()
+        .route("/webhooks/fusionauth", post(webhooks::receive))
+        .with_state(state.clone());
     Router::new()
         .route("/callback", get(routes::callback))
         .route("/logout", get(routes::front_channel_logout))
@@ -74,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum_middleware::from_fn(
             middleware::explain_session_store_failures,
         ))
+        .merge(webhooks)
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

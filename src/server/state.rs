@@ -14,6 +14,7 @@ use super::{
     refresh::TokenRefresher,
     seal::Sealer,
     session::{store::AppSessionStore, token_sealer},
+    webhooks::signature::WebhookVerifier,
 };
 
 #[derive(Clone, FromRef)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub sessions: AppSessionStore,
     pub refresher: Arc<TokenRefresher>,
     pub csp: Arc<ContentSecurityPolicy>,
+    /// Verifies FusionAuth's webhooks; `None` without `FUSIONAUTH_WEBHOOK_SECRET`.
+    pub webhooks: Option<WebhookVerifier>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
         );
         let refresher = TokenRefresher::new(oidc.clone(), sealer.clone(), sessions.clone());
         Ok(Self {
+            webhooks: config.webhook_secret.as_deref().map(WebhookVerifier::new),
             csp: Arc::new(ContentSecurityPolicy::new(&config, &leptos_options)),
             refresher: Arc::new(refresher),
             sessions,

@@ -104,6 +104,8 @@ struct ProviderState {
     refresh_grants: usize,
     /// Every refresh_token request, answered or not.
     refresh_attempts: usize,
+    /// Every call of the Logout API: (refresh token, global).
+    revocations: Vec<(String, bool)>,
     /// How the token endpoint answers refresh requests instead of granting them.
     refresh_failure: Option<RefreshFailure>,
     /// How long a refresh request takes.
@@ -146,6 +148,7 @@ impl MockProvider {
                 live_refresh_tokens: Vec::new(),
                 refresh_grants: 0,
                 refresh_attempts: 0,
+                revocations: Vec::new(),
                 refresh_failure: None,
                 // Slow enough that concurrent requests of one session overlap.
                 refresh_delay: std::time::Duration::from_millis(150),
@@ -171,6 +174,7 @@ impl MockProvider {
             .route("/.well-known/jwks.json", get(jwks))
             .route("/oauth2/token", post(token))
             .route("/oauth2/userinfo", get(userinfo))
+            .route("/api/logout", post(logout_api))
             .with_state(self.state.clone());
         let handle = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
@@ -230,6 +234,29 @@ impl MockProvider {
         self.state.lock().unwrap().refresh_grants
     }
 
+    /// The Logout API calls so far: (refresh token, global).
+    pub fn revocations(&self) -> Vec<(String, bool)> {
+        self.state.lock().unwrap().revocations.clone()
+    }
+
+    /// A refresh_token grant with `refresh_token`, as another client would send it: the
+    /// token endpoint's status and `error`.
+    pub async fn try_refresh(&self, refresh_token: &str) -> (u16, Option<String>) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/oauth2/token", self.issuer))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        (status, body["error"].as_str().map(str::to_owned))
+    }
+
     /// How many refresh_token requests reached the token endpoint (granted or not).
     pub fn refresh_attempts(&self) -> usize {
         self.state.lock().unwrap().refresh_attempts
@@ -253,6 +280,24 @@ impl MockProvider {
     pub fn issued_tokens(&self) -> Vec<String> {
         self.state.lock().unwrap().issued_tokens.clone()
     }
+}
+
+/// FusionAuth's Logout API: `{"refreshToken", "global"}`, no API key. Revokes the token, or
+/// with `global` every token (this provider has one user). 200 with no body.
+async fn logout_api(
+    State(state): State<Arc<Mutex<ProviderState>>>,
+    Json(body): Json<serde_json::Value>,
+) -> StatusCode {
+    let token = body["refreshToken"].as_str().unwrap_or_default().to_owned();
+    let global = body["global"].as_bool().unwrap_or(false);
+    let mut state = state.lock().unwrap();
+    if global {
+        state.live_refresh_tokens.clear();
+    } else {
+        state.live_refresh_tokens.retain(|live| *live != token);
+    }
+    state.revocations.push((token, global));
+    StatusCode::OK
 }
 
 async fn discovery(State(state): State<Arc<Mutex<ProviderState>>>) -> Json<serde_json::Value> {

@@ -1,7 +1,11 @@
-//! Logout: forget the session here, then end FusionAuth's single sign-on session. It fails
-//! closed: when the session store cannot be reached, the browser still loses its session cookie,
-//! FusionAuth's logout still runs, the record is deleted as soon as the store answers again, and
-//! the user is told that the local sign-out could not be recorded — never a silent no-op.
+//! Logout: revoke the session's refresh token at FusionAuth, forget the session here, then end
+//! FusionAuth's single sign-on session. "Sign out everywhere" also revokes every refresh token of
+//! the user and ends every session of theirs in the shared store, on whichever instance it began.
+//!
+//! It fails closed: when the session store cannot be reached, the browser still loses its session
+//! cookie, FusionAuth's logout still runs, the record is deleted as soon as the store answers
+//! again, and the user is told that the local sign-out could not be recorded — never a silent
+//! no-op.
 
 use leptos::prelude::*;
 use tower_cookies::{Cookie, Cookies};
@@ -10,7 +14,11 @@ use tower_sessions::Session;
 use super::context::{app_state, request_cookies, request_session};
 use crate::{
     auth::failure::AuthFailure,
-    server::{session::AuthSession, state::AppState},
+    server::{
+        oidc::Revocation,
+        session::{AuthSession, SignedInUser},
+        state::AppState,
+    },
 };
 
 /// The `state` sent with FusionAuth's logout when the local sign-out was not recorded; FusionAuth
@@ -26,18 +34,32 @@ pub enum LocalSignOut {
     Unrecorded,
 }
 
-/// The Logout button: ends the local session and sends the browser to FusionAuth's logout.
-pub async fn logout() -> Result<(), ServerFnError> {
+/// Which sessions a sign-out ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignOutScope {
+    /// This browser's session (the Logout button).
+    ThisSession,
+    /// Every session of the user, here and in every application ("Sign out everywhere").
+    Everywhere,
+}
+
+/// Logout and "Sign out everywhere": end the sessions, then send the browser to FusionAuth's
+/// logout.
+pub async fn sign_out(scope: SignOutScope) -> Result<(), ServerFnError> {
     let app = app_state()?;
     let session = request_session().await?;
     let cookies = request_cookies().await?;
-    let id_token = match AuthSession::load(&session).await {
-        Ok(auth) => auth
-            .user
-            .and_then(|user| user.tokens(&app.sealer).ok())
-            .map(|tokens| tokens.id_token),
-        Err(_) => None,
+    let user = AuthSession::load(&session)
+        .await
+        .ok()
+        .and_then(|auth| auth.user);
+    let id_token = match &user {
+        Some(user) => end_at_provider(&app, user, scope).await,
+        None => None,
     };
+    if let (Some(user), SignOutScope::Everywhere) = (&user, scope) {
+        end_every_session_of(&app, &user.subject).await;
+    }
     let ended = end_local_session(&app, &session, &cookies).await;
     let state = (ended == LocalSignOut::Unrecorded).then_some(UNRECORDED_STATE);
     let target = match app.oidc.logout_url(id_token.as_deref(), state).await {
@@ -49,6 +71,39 @@ pub async fn logout() -> Result<(), ServerFnError> {
     };
     leptos_axum::redirect(&target);
     Ok(())
+}
+
+/// Revokes the user's refresh token (or, everywhere, all of them) at FusionAuth; a failure is
+/// logged and does not stop the sign-out. Returns the ID token, the logout's hint.
+async fn end_at_provider(
+    app: &AppState,
+    user: &SignedInUser,
+    scope: SignOutScope,
+) -> Option<String> {
+    let tokens = user.tokens(&app.sealer).ok()?;
+    if let Some(refresh_token) = tokens.refresh_token.as_deref() {
+        let revocation = match scope {
+            SignOutScope::ThisSession => Revocation::ThisToken,
+            SignOutScope::Everywhere => Revocation::AllOfTheUser,
+        };
+        match app
+            .oidc
+            .revoke_refresh_token(refresh_token, revocation)
+            .await
+        {
+            Ok(()) => tracing::info!(subject = %user.subject, ?revocation, "refresh token revoked"),
+            Err(e) => tracing::warn!(reason = %e, subject = %user.subject, "sign-out goes on"),
+        }
+    }
+    Some(tokens.id_token)
+}
+
+/// Ends every session of `subject` in the shared store (other browsers, other instances).
+async fn end_every_session_of(app: &AppState, subject: &str) {
+    match app.sessions.end_sessions_of(subject).await {
+        Ok(count) => tracing::info!(%subject, count, "every session of the user ended"),
+        Err(e) => tracing::warn!(reason = %e, %subject, "other sessions not ended"),
+    }
 }
 
 /// Deletes the session record and its cookie. Idempotent. When the store does not answer, the

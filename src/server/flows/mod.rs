@@ -11,5 +11,5 @@ pub mod user;
 
 pub use callback::{complete, CallbackParams, CallbackRequest, CompletedLogin};
 pub use login::start_login;
-pub use logout::{end_local_session, logout};
+pub use logout::{end_local_session, sign_out, SignOutScope};
 pub use user::{current_user, refresh_now};

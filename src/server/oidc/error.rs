@@ -24,6 +24,11 @@ pub enum RefreshError {
     Unavailable(String),
 }
 
+/// FusionAuth's Logout API did not revoke the refresh token.
+#[derive(Debug, thiserror::Error)]
+#[error("refresh token not revoked: {0}")]
+pub struct RevocationError(pub String);
+
 /// An error and its sources on one line, e.g. "Request failed: connection refused".
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -31,7 +31,7 @@ use url::Url;
 
 use super::config::AppConfig;
 use discovery::{ClientIdentity, Discovery, DiscoveryCache, Freshness};
-pub use error::{OidcError, RefreshError};
+pub use error::{OidcError, RefreshError, RevocationError};
 pub use types::{AuthorizationEndpoint, PendingLogin, TokenSet, VerifiedLogin};
 use verify::RefreshedIdToken;
 
@@ -49,6 +49,15 @@ struct FusionAuthUserInfo {
 }
 impl AdditionalClaims for FusionAuthUserInfo {}
 
+/// Which refresh tokens a revocation ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// The one presented (this session's).
+    ThisToken,
+    /// Every refresh token of its owner, in every application, and their SSO session.
+    AllOfTheUser,
+}
+
 /// The HTTP client could not be built (a TLS backend problem at start-up).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the HTTP client for the identity provider: {0}")]
@@ -56,6 +65,7 @@ pub struct HttpClientError(#[from] reqwest::Error);
 
 /// The app's connection to the identity provider.
 pub struct OidcProvider {
+    issuer: String,
     client_id: ClientId,
     post_logout_redirect_uri: PostLogoutRedirectUrl,
     scopes: Vec<Scope>,
@@ -78,6 +88,7 @@ impl OidcProvider {
             redirect_uri: RedirectUrl::from_url(config.redirect_uri()),
         };
         Ok(Self {
+            issuer: config.issuer.clone(),
             client_id: identity.client_id.clone(),
             post_logout_redirect_uri: PostLogoutRedirectUrl::from_url(
                 config.post_logout_redirect_uri(),
@@ -194,6 +205,36 @@ impl OidcProvider {
         };
         let id_token = fresh_id_token.unwrap_or_else(|| current.id_token.clone());
         Ok(token_set(&response, id_token, Some(current), now))
+    }
+
+    /// Revokes refresh tokens with FusionAuth's Logout API (`POST /api/logout`, no API key: the
+    /// refresh token itself is the credential). `/oauth2/logout` alone ends only FusionAuth's SSO
+    /// session; the refresh token would stay valid for its whole lifetime (30 days in the
+    /// kickstart). FusionAuth then sends `jwt.refresh-token.revoke` to every webhook, which is how
+    /// other applications (and other instances of this one) learn of it.
+    pub async fn revoke_refresh_token(
+        &self,
+        refresh_token: &str,
+        revocation: Revocation,
+    ) -> Result<(), RevocationError> {
+        let url = Url::parse(&self.issuer)
+            .and_then(|issuer| issuer.join("/api/logout"))
+            .map_err(|e| RevocationError(format!("no Logout API URL: {e}")))?;
+        let body = serde_json::json!({
+            "refreshToken": refresh_token,
+            "global": revocation == Revocation::AllOfTheUser,
+        });
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| RevocationError(error::error_chain(&e)))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(RevocationError(format!("the Logout API answered {status}"))),
+        }
     }
 
     /// The RP-initiated logout URL (FusionAuth's `/oauth2/logout`), or `None` when the provider

@@ -1,0 +1,267 @@
+//! Sign-outs that really end sessions: Logout revokes the refresh token at FusionAuth, "Sign out
+//! everywhere" ends every session of the user, and FusionAuth's signed webhooks end sessions
+//! here (refused, with a WARN line and nothing changed, unless the signature verifies).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use support::{browser_signed_in, Browser, MockProvider, TestApp, SUBJECT};
+
+const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789abcdef";
+
+async fn app_with_webhooks() -> (TestApp, MockProvider) {
+    support::capture_logs();
+    let provider = MockProvider::start().await;
+    let app = TestApp::start_with(
+        &provider.issuer,
+        &[("FUSIONAUTH_WEBHOOK_SECRET", WEBHOOK_SECRET)],
+    )
+    .await;
+    (app, provider)
+}
+
+async fn signed_in_browser(app: &TestApp, provider: &MockProvider) -> Browser {
+    let browser = app.browser();
+    browser.log_in(provider, "/").await;
+    assert!(browser_signed_in(&browser).await);
+    browser
+}
+
+/// FusionAuth's signature header for `body`, signed with `secret`.
+fn signature(secret: &str, body: &[u8]) -> String {
+    let claims = json!({ "request_body_sha256": STANDARD.encode(Sha256::digest(body)) });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// POSTs `body` to the webhook endpoint with `signature` (if any): the status.
+async fn deliver(app: &TestApp, body: &[u8], signature: Option<String>) -> u16 {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/webhooks/fusionauth", app.url))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("X-FusionAuth-Signature-JWT", signature);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+async fn deliver_signed(app: &TestApp, event: serde_json::Value) -> u16 {
+    let body = json!({ "event": event }).to_string();
+    deliver(
+        app,
+        body.as_bytes(),
+        Some(signature(WEBHOOK_SECRET, body.as_bytes())),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_revokes_the_refresh_token_at_fusionauth() {
+    let (app, provider) = app_with_webhooks().await;
+    let browser = signed_in_browser(&app, &provider).await;
+    let refresh_token = provider.issued_tokens()[1].clone();
+
+    let logout = browser.post_form("/api/logout", &[]).await;
+    assert_eq!(logout.status, 302);
+    assert_eq!(provider.revocations(), [(refresh_token.clone(), false)]);
+    assert_eq!(
+        provider.try_refresh(&refresh_token).await,
+        (400, Some("invalid_grant".to_owned())),
+        "the old refresh token is refused after Logout"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_revocation_does_not_block_the_logout() {
+    let (app, provider) = app_with_webhooks().await;
+    let browser = signed_in_browser(&app, &provider).await;
+    provider.go_down();
+    let logout = browser.post_form("/api/logout", &[]).await;
+    assert_eq!(logout.status, 302, "{}", logout.body);
+    assert!(!browser_signed_in(&browser).await);
+    assert!(support::warned("sign-out goes on"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_ends_the_other_browsers_too() {
+    let (app, provider) = app_with_webhooks().await;
+    let laptop = signed_in_browser(&app, &provider).await;
+    let phone = signed_in_browser(&app, &provider).await;
+    let everywhere = laptop.post_form("/api/logout_everywhere", &[]).await;
+    assert_eq!(everywhere.status, 302);
+    let location = url::Url::parse(everywhere.location.as_deref().unwrap()).unwrap();
+    assert_eq!(location.path(), "/oauth2/logout");
+    assert!(!browser_signed_in(&laptop).await);
+    assert!(
+        !browser_signed_in(&phone).await,
+        "the other browser's next view is the guest page"
+    );
+    assert_eq!(provider.revocations().len(), 1);
+    assert!(
+        provider.revocations()[0].1,
+        "global revocation at FusionAuth"
+    );
+    assert!(app.store.sessions_of(SUBJECT).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_index_follows_login_logout_and_rotation() {
+    let (app, provider) = app_with_webhooks().await;
+    let ids = || async { app.store.sessions_of(SUBJECT).await.unwrap().len() };
+    let first = signed_in_browser(&app, &provider).await;
+    let second = signed_in_browser(&app, &provider).await;
+    assert_eq!(ids().await, 2);
+    // A second login in the same browser replaces its session id: still two sessions.
+    first.log_in(&provider, "/").await;
+    assert_eq!(ids().await, 2);
+    second.post_form("/api/logout", &[]).await;
+    assert_eq!(ids().await, 1);
+    assert!(browser_signed_in(&first).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_revocation_event_ends_every_session_of_the_user() {
+    let (app, provider) = app_with_webhooks().await;
+    let laptop = signed_in_browser(&app, &provider).await;
+    let phone = signed_in_browser(&app, &provider).await;
+    let event = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT,
+        "applicationTimeToLiveInSeconds": {}, "id": "e1", "createInstant": 1 });
+    assert_eq!(deliver_signed(&app, event.clone()).await, 200);
+    assert!(!browser_signed_in(&laptop).await);
+    assert!(!browser_signed_in(&phone).await);
+    assert_eq!(
+        deliver_signed(&app, event).await,
+        200,
+        "the same event twice is harmless"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_one_refresh_token_ends_only_the_session_holding_it() {
+    let (app, provider) = app_with_webhooks().await;
+    let laptop = signed_in_browser(&app, &provider).await;
+    let laptop_token = provider.issued_tokens()[1].clone();
+    let phone = signed_in_browser(&app, &provider).await;
+    let event = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT,
+        "applicationId": support::CLIENT_ID,
+        "refreshToken": { "id": "t1", "token": laptop_token, "userId": SUBJECT } });
+    assert_eq!(deliver_signed(&app, event).await, 200);
+    assert!(!browser_signed_in(&laptop).await);
+    assert!(
+        browser_signed_in(&phone).await,
+        "the phone's token was not revoked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_deletion_and_losing_the_registration_end_sessions() {
+    let (app, provider) = app_with_webhooks().await;
+    let events = [
+        json!({ "type": "user.deactivate", "user": { "id": SUBJECT } }),
+        json!({ "type": "user.delete", "user": { "id": SUBJECT } }),
+        json!({ "type": "user.registration.delete", "applicationId": support::CLIENT_ID,
+            "registration": { "applicationId": support::CLIENT_ID }, "user": { "id": SUBJECT } }),
+    ];
+    for event in events {
+        let browser = signed_in_browser(&app, &provider).await;
+        assert_eq!(deliver_signed(&app, event.clone()).await, 200);
+        assert!(!browser_signed_in(&browser).await, "{event}");
+    }
+    let browser = signed_in_browser(&app, &provider).await;
+    let other_app = json!({ "type": "user.registration.delete", "applicationId": "another-app",
+        "registration": { "applicationId": "another-app" }, "user": { "id": SUBJECT } });
+    assert_eq!(deliver_signed(&app, other_app).await, 200);
+    let unknown = json!({ "type": "user.login.success", "user": { "id": SUBJECT } });
+    assert_eq!(
+        deliver_signed(&app, unknown).await,
+        200,
+        "unknown events are ignored"
+    );
+    assert!(browser_signed_in(&browser).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_oversized_and_malformed_webhooks_are_refused() {
+    let (app, provider) = app_with_webhooks().await;
+    let browser = signed_in_browser(&app, &provider).await;
+    let body = json!({ "event": { "type": "user.delete", "user": { "id": SUBJECT } } }).to_string();
+    let body = body.as_bytes();
+    let other = br#"{"event":{"type":"user.update","user":{"id":"x"}}}"#;
+    let refusals = [
+        ("no signature", deliver(&app, body, None).await, 401),
+        (
+            "forged signature",
+            deliver(
+                &app,
+                body,
+                Some(signature("another-secret-0123456789abcdef0123", body)),
+            )
+            .await,
+            401,
+        ),
+        (
+            "valid signature of another body",
+            deliver(&app, body, Some(signature(WEBHOOK_SECRET, other))).await,
+            401,
+        ),
+        (
+            "garbage signature",
+            deliver(&app, body, Some("x.y.z".into())).await,
+            401,
+        ),
+    ];
+    for (case, status, expected) in refusals {
+        assert_eq!(status, expected, "{case}");
+    }
+    let huge = vec![b' '; 300 * 1024];
+    assert_eq!(
+        deliver(&app, &huge, Some(signature(WEBHOOK_SECRET, &huge))).await,
+        413
+    );
+    let malformed = b"{not json";
+    assert_eq!(
+        deliver(&app, malformed, Some(signature(WEBHOOK_SECRET, malformed))).await,
+        400
+    );
+    assert!(browser_signed_in(&browser).await, "nothing was changed");
+    for logged in [
+        "webhook refused",
+        "does not verify",
+        "not the hash of this body",
+        "no x-fusionauth-signature-jwt header",
+        "not a FusionAuth event",
+        "body over",
+    ] {
+        assert!(
+            support::warned(logged),
+            "no WARN line containing {logged:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_configured_secret_every_webhook_is_refused() {
+    support::capture_logs();
+    let provider = MockProvider::start().await;
+    let app = TestApp::start(&provider.issuer).await;
+    let browser = signed_in_browser(&app, &provider).await;
+    let body = json!({ "event": { "type": "user.delete", "user": { "id": SUBJECT } } }).to_string();
+    let status = deliver(
+        &app,
+        body.as_bytes(),
+        Some(signature(WEBHOOK_SECRET, body.as_bytes())),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(browser_signed_in(&browser).await);
+    assert!(support::warned("FUSIONAUTH_WEBHOOK_SECRET is not set"));
+}
