@@ -548,7 +548,7 @@ function interpretation(meta, snaps, runs, during) {
       grew.length === 0
         ? `- **No store growth.** ${int(meta.requests)} anonymous login starts added no session record to either store: ` +
             `SQLite kept ${int(sqlite['after-flood'].records)} rows (file + WAL ${signed(sq, ' B')}), Redis ${int(redis['after-flood'].records)} ` +
-            `session keys (\`used_memory\` ${signed(rd, ' B')}: the server's own buffers, not keys). The control login right after ` +
+            `session keys (\`used_memory\` ${signed(rd, ' B')}: redis-server's own buffers, not keys). The control login right after ` +
             `appears as exactly ${int(sqlite.control?.records)} record in SQLite and ${int(redis.control?.records)} in Redis ` +
             '(plus its owner row or owner-index key), so the counts do see a session when there is one.'
         : `- **The store grew** (${grew.map((s) => s.name).join(', ')}): see the tables; this is not what the app intends.`,
@@ -581,7 +581,8 @@ function interpretation(meta, snaps, runs, during) {
   const rps = Math.min(...STORES.map((s) => runs[s.id]?.requestsPerSecond ?? Infinity));
   out.push(
     '- **Why a stateless encrypted cookie.** A short-lived server record (10-minute TTL) still costs a write and a live ' +
-      `record per request: at this one client's ${int(rps)} login starts per second that is about ${int(rps * meta.attemptLifetimeSecs)} ` +
+      `record per request: at this one client's ${int(rps)} login starts per second that is about ` +
+      `${int(Number((rps * meta.attemptLifetimeSecs).toPrecision(2)))} ` +
       'records held at any time, a size the attacker chooses by sending faster. The cookie costs the store nothing per ' +
       'anonymous request; the server stores a session only when a login completes at the provider.',
     '- **Why not a rate limit instead.** Limiting per client needs per-client state (itself a table a flood grows), ' +
