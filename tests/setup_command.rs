@@ -18,7 +18,11 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use leptos_fusionauth::setup::{run_setup, Outcome, SetupError, SetupOptions, TargetConfiguration};
+use leptos_fusionauth::setup::{
+    run_setup,
+    target::{WEBHOOK_ID, WEBHOOK_KEY_ID},
+    Outcome, SetupError, SetupOptions, TargetConfiguration,
+};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
@@ -42,6 +46,7 @@ struct Instance {
     tenant: Value,
     keys: HashMap<String, Value>,
     applications: HashMap<String, Value>,
+    webhooks: HashMap<String, Value>,
     users: Vec<Value>,
     calls: Vec<Call>,
     /// Answer every request with this status instead (e.g. 401, 400).
@@ -71,6 +76,12 @@ async fn fusionauth() -> (String, Shared) {
         // https://fusionauth.io/docs/apis/keys#retrieve-a-key and #generate-a-key
         .route("/api/key/{id}", get(get_key))
         .route("/api/key/generate/{id}", post(generate_key))
+        // https://fusionauth.io/docs/apis/keys#import-a-key and /docs/apis/webhooks
+        .route("/api/key/import/{id}", post(import_key))
+        .route(
+            "/api/webhook/{id}",
+            get(get_webhook).post(create_webhook).patch(patch_webhook),
+        )
         // https://fusionauth.io/docs/apis/applications (retrieve, create, update with PATCH)
         .route(
             "/api/application/{id}",
@@ -193,6 +204,61 @@ async fn generate_key(
         json!({ "id": id, "algorithm": "RS256", "length": 2048 }),
     );
     Json(json!({ "key": { "id": id } })).into_response()
+}
+
+async fn import_key(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let key = &body["key"];
+    assert_eq!(key["type"], "HMAC", "an HMAC key is imported with its type");
+    assert!(key["algorithm"].as_str().unwrap().starts_with("HS"));
+    assert!(
+        key["secret"].as_str().unwrap().len() >= 32,
+        "a real HMAC secret"
+    );
+    assert!(key["name"].is_string(), "a key needs a name");
+    let mut state = instance.lock().unwrap();
+    // FusionAuth never returns a key's secret.
+    let stored = json!({ "id": id, "type": "HMAC", "algorithm": key["algorithm"] });
+    state.keys.insert(id.clone(), stored.clone());
+    Json(json!({ "key": stored })).into_response()
+}
+
+async fn get_webhook(State(instance): State<Shared>, Path(id): Path<String>) -> Response {
+    match instance.lock().unwrap().webhooks.get(&id) {
+        Some(webhook) => Json(json!({ "webhook": webhook })).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn create_webhook(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let mut webhook = body["webhook"].clone();
+    for required in ["url", "connectTimeout", "readTimeout"] {
+        assert!(!webhook[required].is_null(), "a webhook needs {required}");
+    }
+    webhook["id"] = json!(id);
+    let mut state = instance.lock().unwrap();
+    state.webhooks.insert(id, webhook.clone());
+    Json(json!({ "webhook": webhook })).into_response()
+}
+
+async fn patch_webhook(
+    State(instance): State<Shared>,
+    Path(id): Path<String>,
+    body: Json<Value>,
+) -> Response {
+    let mut state = instance.lock().unwrap();
+    let Some(webhook) = state.webhooks.get_mut(&id) else {
+        return not_found();
+    };
+    merge(webhook, &body["webhook"]);
+    Json(json!({ "webhook": webhook })).into_response()
 }
 
 async fn get_application(State(instance): State<Shared>, Path(id): Path<String>) -> Response {
@@ -361,17 +427,19 @@ async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
         .await
         .unwrap();
     let plan: Vec<String> = reports.iter().map(ToString::to_string).collect();
-    assert_eq!(reports.len(), 6, "{plan:#?}");
+    assert_eq!(reports.len(), 8, "{plan:#?}");
     assert!(
         reports.iter().all(|r| r.outcome == Outcome::WouldDo),
         "{plan:#?}"
     );
     assert!(plan[0].contains("set issuer to http://localhost:9011"));
     assert!(plan[1].contains("generate an RS256 2048-bit key"));
-    assert!(plan[2].contains("create"));
-    assert!(plan[3].contains("set full name to \"Richard Hendricks\""));
-    assert!(plan[4].contains("register"));
-    assert!(plan[5].contains("write CLIENT_ID, CLIENT_SECRET, ISSUER"));
+    assert!(plan[2].contains("import the webhook's HMAC signing key"));
+    assert!(plan[3].contains("send signed events to http://localhost:5001/webhooks/fusionauth"));
+    assert!(plan[4].contains("create"));
+    assert!(plan[5].contains("set full name to \"Richard Hendricks\""));
+    assert!(plan[6].contains("register"));
+    assert!(plan[7].contains("write CLIENT_ID, CLIENT_SECRET, ISSUER, FUSIONAUTH_WEBHOOK_SECRET"));
     assert!(writes(&instance).is_empty(), "a dry run only reads");
     assert!(!env_file.exists(), "a dry run writes no file");
 }
@@ -403,6 +471,8 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
                 "POST".into(),
                 format!("/api/key/generate/{}", target.key_id)
             ),
+            ("POST".into(), format!("/api/key/import/{WEBHOOK_KEY_ID}")),
+            ("POST".into(), format!("/api/webhook/{WEBHOOK_ID}")),
             (
                 "POST".into(),
                 format!("/api/application/{}", target.client_id)
@@ -418,24 +488,30 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
             ["enabled"],
         true
     );
+    assert_eq!(calls[2].body, target.webhook_key_request());
+    assert_eq!(calls[3].body, json!({ "webhook": target.webhook() }));
     assert_eq!(
-        calls[2].body,
-        json!({ "application": target.application() })
-    );
-    assert_eq!(
-        calls[2].tenant_header.as_deref(),
-        Some(TENANT_ID),
-        "the application goes to that tenant"
-    );
-    let app = &calls[2].body["application"];
-    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
-    assert_eq!(app["registrationConfiguration"]["enabled"], true);
-    assert_eq!(
-        calls[3].body,
-        json!({ "user": { "fullName": "Richard Hendricks" } })
+        calls[3].body["webhook"]["signatureConfiguration"],
+        json!({ "enabled": true, "signingKeyId": WEBHOOK_KEY_ID })
     );
     assert_eq!(
         calls[4].body,
+        json!({ "application": target.application() })
+    );
+    assert_eq!(
+        calls[4].tenant_header.as_deref(),
+        Some(TENANT_ID),
+        "the application goes to that tenant"
+    );
+    let app = &calls[4].body["application"];
+    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
+    assert_eq!(app["registrationConfiguration"]["enabled"], true);
+    assert_eq!(
+        calls[5].body,
+        json!({ "user": { "fullName": "Richard Hendricks" } })
+    );
+    assert_eq!(
+        calls[6].body,
         json!({ "registration": { "applicationId": target.client_id } })
     );
 
@@ -456,6 +532,10 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     }
     assert!(env.contains(&format!("CLIENT_SECRET={}\n", target.client_secret)));
     assert!(env.contains("ISSUER=http://localhost:9011\n"));
+    assert!(env.contains(&format!(
+        "FUSIONAUTH_WEBHOOK_SECRET={}\n",
+        target.webhook_secret
+    )));
 
     let second = run_setup(&options(&url, env_file.clone(), false))
         .await
@@ -590,7 +670,7 @@ async fn several_users_need_an_email() {
     let mut named = options(&url, temp_env_file("named"), true);
     named.user_email = Some("richard@example.com".into());
     let plan = run_setup(&named).await.unwrap();
-    assert!(plan[3].message.contains("richard@example.com"));
+    assert!(plan[5].message.contains("richard@example.com"));
 }
 
 /// Every write `setup` sends, on a fresh FusionAuth and on one whose application exists already:

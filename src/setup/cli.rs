@@ -30,16 +30,20 @@ pub enum UsageError {
 const USAGE: &str =
     "usage: leptos-fusionauth setup [--dry-run] [--user-email EMAIL] [--env-file PATH]
 
-Configures an existing FusionAuth for this app, idempotently: tenant issuer, RS256 signing key,
-application (refresh tokens, registration), the user's full name and registration, then writes
-CLIENT_ID, CLIENT_SECRET and ISSUER into .env.
+Configures an existing FusionAuth for this app, idempotently: tenant issuer and events, RS256
+signing key, the signed webhook (HMAC key + webhook), application (refresh tokens, registration,
+roles), the user's full name and registration, then writes CLIENT_ID, CLIENT_SECRET, ISSUER and
+FUSIONAUTH_WEBHOOK_SECRET into .env (mode 0600).
 
 environment (or .env):
   FUSIONAUTH_API_KEY   an API key (the tutorial's `fusionauth_api_key` works too)   required
   FUSIONAUTH_URL       FusionAuth's address                  default http://localhost:9011
   ISSUER               the issuer to set on the tenant       default FUSIONAUTH_URL
   APP_URL              this app's public URL                 default http://localhost:5001
-  CLIENT_ID, CLIENT_SECRET   the application to create       defaults as in .env.example";
+  CLIENT_ID, CLIENT_SECRET   the application to create       defaults as in .env.example
+  FUSIONAUTH_WEBHOOK_SECRET  the webhook's HMAC secret        default as in .env.example
+  FUSIONAUTH_WEBHOOK_URL     where FusionAuth sends events    default APP_URL/webhooks/fusionauth
+Example secrets are sent only to a FusionAuth on this machine; elsewhere random ones are made.";
 
 /// Parses the `setup` arguments and environment, runs, prints one line per step.
 pub async fn cli(args: &[String]) -> ExitCode {
@@ -127,11 +131,16 @@ pub fn parse_options(
     })?;
     let defaults = TargetConfiguration::default();
     let client_secret = value("CLIENT_SECRET").unwrap_or(defaults.client_secret);
+    let webhook_secret = value("FUSIONAUTH_WEBHOOK_SECRET").unwrap_or(defaults.webhook_secret);
+    let app_url = value("APP_URL").unwrap_or(defaults.app_url);
     let target = TargetConfiguration {
         issuer: value("ISSUER").unwrap_or_else(|| raw_url.trim_end_matches('/').to_owned()),
-        app_url: value("APP_URL").unwrap_or(defaults.app_url),
+        webhook_url: value("FUSIONAUTH_WEBHOOK_URL")
+            .unwrap_or_else(|| format!("{}/webhooks/fusionauth", app_url.trim_end_matches('/'))),
+        app_url,
         client_id: value("CLIENT_ID").unwrap_or(defaults.client_id),
         client_secret: secret_for(&fusionauth_url, client_secret),
+        webhook_secret: secret_for(&fusionauth_url, webhook_secret),
         ..TargetConfiguration::default()
     };
     Ok(Some(SetupOptions {
@@ -144,8 +153,9 @@ pub fn parse_options(
     }))
 }
 
-/// The client secret a new application gets: the one asked for, except that a secret committed
-/// in this repository is never sent to a FusionAuth beyond this machine — a random one is.
+/// The secret a new application (or webhook key) gets: the one asked for, except that a secret
+/// committed in this repository is never sent to a FusionAuth beyond this machine — a random one
+/// is (and written to `.env`).
 fn secret_for(fusionauth_url: &Url, wanted: String) -> String {
     if is_loopback(fusionauth_url) || !is_example_secret(&wanted) {
         return wanted;
@@ -199,6 +209,7 @@ mod tests {
         let secret = &options.target.client_secret;
         assert!(!is_example_secret(secret), "{secret}");
         assert_eq!(secret.len(), 64);
+        assert!(!is_example_secret(&options.target.webhook_secret));
         let again = parse_options(&[], remote).unwrap().unwrap();
         assert_ne!(&again.target.client_secret, secret, "random each time");
 

@@ -124,11 +124,12 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
             .apply(steps::tenant(&tenant, &tenant_id, target))
             .await?,
     );
-    reports.push(
-        applier
-            .apply(steps::signing_key(&api, target).await?)
-            .await?,
-    );
+    let signing_key = steps::signing_key(&api, target).await?;
+    reports.push(applier.apply(signing_key).await?);
+    let webhook_key = steps::webhook_key(&api, target).await?;
+    reports.push(applier.apply(webhook_key).await?);
+    let webhook = steps::webhook(&api, target).await?;
+    reports.push(applier.apply(webhook).await?);
     let application = steps::application(&api, target, &tenant_id).await?;
     reports.push(applier.apply(application.finding).await?);
     for role in steps::application_roles(application.existing.as_ref(), target) {

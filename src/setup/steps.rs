@@ -3,11 +3,13 @@
 //!
 //! 1. the first tenant's `issuer` and enabled events (<https://fusionauth.io/docs/apis/tenants>);
 //! 2. the RS256 signing key (<https://fusionauth.io/docs/apis/keys>);
-//! 3. the application, with refresh tokens and self-service registration, which the tutorial's
-//!    script left out (<https://fusionauth.io/docs/apis/applications>);
-//! 4. the user's full name (<https://fusionauth.io/docs/apis/users>);
-//! 5. the user's registration to the application (<https://fusionauth.io/docs/apis/registrations>);
-//! 6. `CLIENT_ID`, `CLIENT_SECRET` and `ISSUER` in the app's `.env`.
+//! 3. the HMAC key FusionAuth signs the app's webhooks with, and the webhook itself
+//!    (<https://fusionauth.io/docs/apis/webhooks>);
+//! 4. the application, with refresh tokens, self-service registration and roles, which the
+//!    tutorial's script left out (<https://fusionauth.io/docs/apis/applications>);
+//! 5. the user's full name (<https://fusionauth.io/docs/apis/users>);
+//! 6. the user's registration to the application (<https://fusionauth.io/docs/apis/registrations>);
+//! 7. `CLIENT_ID`, `CLIENT_SECRET`, `ISSUER` and `FUSIONAUTH_WEBHOOK_SECRET` in the app's `.env`.
 
 use std::path::Path;
 
@@ -18,7 +20,7 @@ use super::{
     api::{string_at, FusionAuthApi, SetupError},
     env_file::plan_env_update,
     finding::{Change, Finding},
-    target::TargetConfiguration,
+    target::{TargetConfiguration, WEBHOOK_ID, WEBHOOK_KEY_ID},
 };
 
 /// The tenant the tutorial configures: the first one.
@@ -89,7 +91,75 @@ pub async fn signing_key(
     )))
 }
 
-/// What step 3 found about the application.
+/// 3a. The HMAC key that signs the webhook. FusionAuth never hands a key's secret back, so an
+///     existing key is taken to hold the secret `.env` has (both are written by this command).
+pub async fn webhook_key(
+    api: &FusionAuthApi,
+    target: &TargetConfiguration,
+) -> Result<Finding, SetupError> {
+    let Some(found) = api.find(&format!("/api/key/{WEBHOOK_KEY_ID}")).await? else {
+        return Ok(Finding::change(
+            format!("key {WEBHOOK_KEY_ID}: import the webhook's HMAC signing key"),
+            Change::Api {
+                method: Method::POST,
+                path: format!("/api/key/import/{WEBHOOK_KEY_ID}"),
+                body: target.webhook_key_request(),
+                tenant_id: None,
+            },
+        ));
+    };
+    match found.pointer("/key/type").and_then(Value::as_str) {
+        Some("HMAC") => Ok(Finding::in_place(format!(
+            "key {WEBHOOK_KEY_ID}: the webhook's HMAC key exists (its secret must equal \
+             FUSIONAUTH_WEBHOOK_SECRET)"
+        ))),
+        other => Err(SetupError::Invalid(format!(
+            "key {WEBHOOK_KEY_ID} exists but is {}, not an HMAC key",
+            other.unwrap_or("?")
+        ))),
+    }
+}
+
+/// 3b. The webhook: every tenant, the events that end sessions, signed with the HMAC key.
+pub async fn webhook(
+    api: &FusionAuthApi,
+    target: &TargetConfiguration,
+) -> Result<Finding, SetupError> {
+    let path = format!("/api/webhook/{WEBHOOK_ID}");
+    let wanted = target.webhook();
+    let Some(found) = api.find(&path).await? else {
+        return Ok(Finding::change(
+            format!(
+                "webhook {WEBHOOK_ID}: send signed events to {}",
+                target.webhook_url
+            ),
+            Change::Api {
+                method: Method::POST,
+                path,
+                body: json!({ "webhook": wanted }),
+                tenant_id: None,
+            },
+        ));
+    };
+    let existing = found.get("webhook").cloned().unwrap_or(Value::Null);
+    Ok(match merge_missing(&wanted, &existing) {
+        None => Finding::in_place(format!(
+            "webhook {WEBHOOK_ID}: signed events go to {}",
+            target.webhook_url
+        )),
+        Some(patch) => Finding::change(
+            format!("webhook {WEBHOOK_ID}: update its URL, events or signing"),
+            Change::Api {
+                method: Method::PATCH,
+                path,
+                body: json!({ "webhook": patch }),
+                tenant_id: None,
+            },
+        ),
+    })
+}
+
+/// What step 4 found about the application.
 pub struct ApplicationFinding {
     pub finding: Finding,
     /// The client secret `.env` must hold: an existing application keeps its own.
@@ -98,7 +168,7 @@ pub struct ApplicationFinding {
     pub existing: Option<Value>,
 }
 
-/// 3. The application: created when missing, completed (never replaced) when it exists.
+/// 4. The application: created when missing, completed (never replaced) when it exists.
 pub async fn application(
     api: &FusionAuthApi,
     target: &TargetConfiguration,
@@ -139,8 +209,8 @@ pub async fn application(
     })
 }
 
-/// 3b. The roles of an application that existed before (a new one is created with them): each
-///     missing role is added with the role API. `existing` is the application as step 3 found it.
+/// 4b. The roles of an application that existed before (a new one is created with them): each
+///     missing role is added with the role API. `existing` is the application as step 4 found it.
 pub fn application_roles(existing: Option<&Value>, target: &TargetConfiguration) -> Vec<Finding> {
     let Some(existing) = existing else {
         return Vec::new();
@@ -247,7 +317,7 @@ pub async fn find_user(api: &FusionAuthApi, email: Option<&str>) -> Result<Value
     }
 }
 
-/// 4. The user's full name, from first and last name (the profile shows `name`).
+/// 5. The user's full name, from first and last name (the profile shows `name`).
 pub fn full_name(user: &Value) -> Result<Finding, SetupError> {
     let user_id = string_at(user, "/id")?;
     let email = user_email(user);
@@ -272,7 +342,7 @@ pub fn full_name(user: &Value) -> Result<Finding, SetupError> {
     ))
 }
 
-/// 5. The user's registration to the application (`requireRegistration` is on).
+/// 6. The user's registration to the application (`requireRegistration` is on).
 pub fn registration(user: &Value, target: &TargetConfiguration) -> Result<Finding, SetupError> {
     let user_id = string_at(user, "/id")?;
     let email = user_email(user);
@@ -298,22 +368,27 @@ pub fn registration(user: &Value, target: &TargetConfiguration) -> Result<Findin
     ))
 }
 
-/// 6. The app's `.env`: the client it signs in as and the issuer it trusts.
+/// 7. The app's `.env`: the client it signs in as, the issuer it trusts, and the secret it
+///    verifies webhooks with.
 pub fn env_file(path: &Path, target: &TargetConfiguration, client_secret: &str) -> Finding {
     let updates = [
         ("CLIENT_ID", target.client_id.as_str()),
         ("CLIENT_SECRET", client_secret),
         ("ISSUER", target.issuer.as_str()),
+        ("FUSIONAUTH_WEBHOOK_SECRET", target.webhook_secret.as_str()),
     ];
     let (before, after) = plan_env_update(path, &updates);
     if before.as_deref() == Some(after.as_str()) {
         return Finding::in_place(format!(
-            "{}: CLIENT_ID, CLIENT_SECRET, ISSUER up to date",
+            "{}: CLIENT_ID, CLIENT_SECRET, ISSUER, FUSIONAUTH_WEBHOOK_SECRET up to date",
             path.display()
         ));
     }
     Finding::change(
-        format!("{}: write CLIENT_ID, CLIENT_SECRET, ISSUER", path.display()),
+        format!(
+            "{}: write CLIENT_ID, CLIENT_SECRET, ISSUER, FUSIONAUTH_WEBHOOK_SECRET",
+            path.display()
+        ),
         Change::WriteFile {
             path: path.to_owned(),
             contents: after,

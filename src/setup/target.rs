@@ -10,6 +10,12 @@ pub const DEMO_CLIENT_ID: &str = "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e";
 pub const DEMO_CLIENT_SECRET: &str = "change-this-in-production-to-be-a-real-secret";
 /// The signing key id of the Flask tutorial.
 pub const DEMO_KEY_ID: &str = "356a6624-b33c-471a-b707-48bbfcfbc593";
+/// The HMAC key FusionAuth signs the app's webhooks with.
+pub const WEBHOOK_KEY_ID: &str = "7d8e1a41-5a2b-4c8e-9f3a-2b6c1d0e9f10";
+/// The webhook that tells the app about revoked refresh tokens and removed users.
+pub const WEBHOOK_ID: &str = "b9c4a7e2-3d1f-4e6a-8c5b-0f2e1d3c4b5a";
+/// The demo webhook secret (`.env.example`): for development on loopback only.
+pub const DEMO_WEBHOOK_SECRET: &str = "dev-only-webhook-secret-6a1f0c9e2b7d4e83a5c1f9d02b6e7a48";
 
 /// The FusionAuth events the app's webhook handles: the ones that end a user's sessions here, and
 /// role changes.
@@ -30,6 +36,11 @@ pub struct TargetConfiguration {
     pub client_secret: String,
     pub app_url: String,
     pub app_name: String,
+    /// The secret of the webhook's HMAC signing key (the app's `FUSIONAUTH_WEBHOOK_SECRET`).
+    pub webhook_secret: String,
+    /// Where FusionAuth sends the webhook (`FUSIONAUTH_WEBHOOK_URL`; default
+    /// `APP_URL/webhooks/fusionauth`).
+    pub webhook_url: String,
 }
 
 impl Default for TargetConfiguration {
@@ -41,6 +52,8 @@ impl Default for TargetConfiguration {
             client_secret: DEMO_CLIENT_SECRET.into(),
             app_url: "http://localhost:5001".into(),
             app_name: "LeptosExampleApp".into(),
+            webhook_secret: DEMO_WEBHOOK_SECRET.into(),
+            webhook_url: "http://localhost:5001/webhooks/fusionauth".into(),
         }
     }
 }
@@ -58,6 +71,38 @@ impl TargetConfiguration {
             })
             .collect();
         json!({ "tenant": { "issuer": self.issuer, "eventConfiguration": { "events": events } } })
+    }
+
+    /// `POST /api/key/import/{id}` body: the webhook's HMAC key, with the secret the app knows
+    /// (FusionAuth never returns a key's secret, so the key is imported, not generated).
+    pub fn webhook_key_request(&self) -> Value {
+        json!({ "key": {
+            "type": "HMAC",
+            "algorithm": "HS256",
+            "name": format!("{} webhook signing key", self.app_name),
+            "secret": self.webhook_secret
+        } })
+    }
+
+    /// `POST /api/webhook/{id}` body (the `webhook` object): every tenant, the events that end
+    /// sessions (and role changes), signed with the HMAC key.
+    pub fn webhook(&self) -> Value {
+        let events: serde_json::Map<String, Value> = WEBHOOK_EVENTS
+            .iter()
+            .map(|event| ((*event).to_owned(), Value::Bool(true)))
+            .collect();
+        json!({
+            "url": self.webhook_url,
+            "connectTimeout": 1000,
+            "readTimeout": 2000,
+            "global": true,
+            "description": format!(
+                "{}: ends app sessions when FusionAuth revokes refresh tokens or removes a user's access",
+                self.app_name
+            ),
+            "eventsEnabled": events,
+            "signatureConfiguration": { "enabled": true, "signingKeyId": WEBHOOK_KEY_ID }
+        })
     }
 
     /// The application's roles (created with the application; added one by one to an existing
@@ -153,6 +198,22 @@ mod tests {
             kickstart_request(&at("/api/tenant/", "defaultTenantId")),
             target.tenant_patch()
         );
+        // The kickstart takes the webhook's secret and URL from FusionAuth's environment.
+        let from_kickstart_env = TargetConfiguration {
+            webhook_secret: "#{ENV.FUSIONAUTH_WEBHOOK_SECRET}".into(),
+            webhook_url: "#{ENV.FUSIONAUTH_WEBHOOK_URL}".into(),
+            ..TargetConfiguration::default()
+        };
+        assert_eq!(
+            kickstart_request(&at("/api/key/import/", "webhookKeyId")),
+            from_kickstart_env.webhook_key_request()
+        );
+        assert_eq!(
+            kickstart_request(&at("/api/webhook/", "webhookId"))["webhook"],
+            from_kickstart_env.webhook()
+        );
+        assert_eq!(vars["webhookKeyId"], WEBHOOK_KEY_ID);
+        assert_eq!(vars["webhookId"], WEBHOOK_ID);
         assert_eq!(vars["clientId"], target.client_id.as_str());
         assert_eq!(vars["clientSecret"], target.client_secret.as_str());
         assert_eq!(vars["keyId"], target.key_id.as_str());
