@@ -6,7 +6,7 @@ use leptos_router::{
     SsrMode, StaticSegment,
 };
 
-use crate::pages::{AuthErrorPage, HomePage, NotFoundPage};
+use crate::pages::{AccountPage, AdminPage, AuthErrorPage, HomePage, NotFoundPage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,6 +44,8 @@ pub fn App() -> impl IntoView {
             <main id="main" class="container">
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("auth"), StaticSegment("error"))
                         view=AuthErrorPage

@@ -26,6 +26,10 @@ pub enum AuthFailure {
     InvalidIdToken,
     /// The callback request itself is malformed (bad encoding, oversized).
     MalformedCallback,
+    /// The user signed in, but is not registered for this application.
+    NotRegistered,
+    /// A recent sign-in was asked for (step-up), and the identity provider's answer was older.
+    SignInNotRecent,
     /// Logout ran at the identity provider and the browser lost its session cookie, but the
     /// session store was unavailable, so the server could not record the sign-out yet.
     LocalSignOutUnrecorded,
@@ -34,7 +38,7 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
-    const ALL: [AuthFailure; 12] = [
+    const ALL: [AuthFailure; 14] = [
         Self::ProviderUnavailable,
         Self::SessionUnavailable,
         Self::AccessDenied,
@@ -45,6 +49,8 @@ impl AuthFailure {
         Self::CodeRejected,
         Self::InvalidIdToken,
         Self::MalformedCallback,
+        Self::NotRegistered,
+        Self::SignInNotRecent,
         Self::LocalSignOutUnrecorded,
         Self::Unknown,
     ];
@@ -62,6 +68,8 @@ impl AuthFailure {
             Self::CodeRejected => "code_rejected",
             Self::InvalidIdToken => "invalid_id_token",
             Self::MalformedCallback => "malformed_callback",
+            Self::NotRegistered => "not_registered",
+            Self::SignInNotRecent => "sign_in_not_recent",
             Self::LocalSignOutUnrecorded => "local_signout_unrecorded",
             Self::Unknown => "unknown",
         }
@@ -82,7 +90,7 @@ impl AuthFailure {
             Self::ProviderUnavailable | Self::SessionUnavailable | Self::LocalSignOutUnrecorded => {
                 503
             }
-            Self::AccessDenied => 403,
+            Self::AccessDenied | Self::NotRegistered | Self::SignInNotRecent => 403,
             _ => 400,
         }
     }
@@ -113,6 +121,14 @@ impl AuthFailure {
                 "The identity provider's answer could not be verified, so you were not signed in."
             }
             Self::MalformedCallback => "The sign-in response was malformed.",
+            Self::NotRegistered => {
+                "Your account is not registered for this application. Register for it, or sign \
+                 in as someone else."
+            }
+            Self::SignInNotRecent => {
+                "This page needs a recent sign-in, and the identity provider did not confirm one. \
+                 Please sign in again."
+            }
             Self::LocalSignOutUnrecorded => {
                 "You are signed out at the identity provider and this browser no longer holds a \
                  session here, but the session store is unavailable, so the sign-out could not \
@@ -126,6 +142,7 @@ impl AuthFailure {
     /// The error page's heading.
     pub fn title(self) -> &'static str {
         match self {
+            Self::NotRegistered => "Not registered for this application",
             Self::LocalSignOutUnrecorded => "Signed out, with one caveat",
             _ => "We couldn't sign you in",
         }

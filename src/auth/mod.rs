@@ -3,11 +3,13 @@
 //! itself lives in `crate::server` and only runs on the server: each server function here is
 //! one call down into `crate::server::flows`.
 
+pub mod admin;
 pub mod failure;
 pub mod types;
 
 use leptos::prelude::*;
 
+pub use admin::{AccountUnavailable, AccountView, AdminView, Denied, ADMIN_ROLE};
 pub use failure::AuthFailure;
 pub use types::{LoginFlow, UserView, Visitor};
 
@@ -49,4 +51,17 @@ pub async fn logout() -> Result<(), ServerFnError> {
 #[server(endpoint = "logout_everywhere")]
 pub async fn logout_everywhere() -> Result<(), ServerFnError> {
     crate::server::flows::sign_out(crate::server::flows::SignOutScope::Everywhere).await
+}
+
+/// The admin page's data. Requires the `admin` role and a recent sign-in: guests and stale
+/// sign-ins are sent through FusionAuth (and back); a user without the role gets a 403.
+#[server(endpoint = "admin_overview")]
+pub async fn admin_overview() -> Result<Result<AdminView, Denied>, ServerFnError> {
+    crate::server::flows::admin_overview().await
+}
+
+/// The account page's data, which the server asks FusionAuth for with the user's access token.
+#[server(endpoint = "account")]
+pub async fn account() -> Result<Result<AccountView, AccountUnavailable>, ServerFnError> {
+    crate::server::flows::account().await
 }

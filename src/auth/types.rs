@@ -19,6 +19,8 @@ pub struct UserView {
     pub can_refresh: bool,
     /// When the session ends at the latest, whatever the activity, e.g. "2026-12-03 14:05 UTC".
     pub session_ends: String,
+    /// The user's roles in this application (from the verified access token).
+    pub roles: Vec<String>,
 }
 
 /// Who is looking at the page.

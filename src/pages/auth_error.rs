@@ -19,9 +19,22 @@ pub fn AuthErrorPage() -> impl IntoView {
                 {failure.message()}
             </p>
             <p class="error-code">"Error code: " <code>{failure.code()}</code></p>
+            {(failure == AuthFailure::NotRegistered).then(|| view! { <NotRegisteredActions/> })}
             <p>
                 <a class="button primary" href="/">"Back to the home page"</a>
             </p>
         </section>
+    }
+}
+
+/// A user who is not registered for this application may register, or sign in as someone else
+/// (FusionAuth's form again, whatever its single sign-on session).
+#[component]
+fn NotRegisteredActions() -> impl IntoView {
+    view! {
+        <div class="actions">
+            <a class="button primary" href="/register">"Register for this application"</a>
+            <a class="button" href="/login?reauthenticate=always">"Sign in as someone else"</a>
+        </div>
     }
 }

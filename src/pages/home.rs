@@ -75,6 +75,12 @@ fn ProfileView(user: UserView) -> impl IntoView {
                 rendered_at=user.rendered_at
                 can_refresh=user.can_refresh
             />
+            <p class="roles" id="roles">{roles_text(&user.roles)}</p>
+            <nav class="links" aria-label="Your pages">
+                <a href="/account">"Your account"</a>
+                " · "
+                <a href="/admin">"Administration"</a>
+            </nav>
             <p class="session-end" id="session-end">
                 {format!("Your session ends at the latest on {}.", user.session_ends)}
             </p>
@@ -171,6 +177,15 @@ fn LogoutButton() -> impl IntoView {
                 <button type="submit" class="button">"Sign out everywhere"</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// "Your roles here: admin, user." or "You have no roles in this application."
+fn roles_text(roles: &[String]) -> String {
+    if roles.is_empty() {
+        "You have no roles in this application.".to_owned()
+    } else {
+        format!("Your roles here: {}.", roles.join(", "))
     }
 }
 

@@ -34,6 +34,9 @@ pub struct AppConfig {
     pub discovery_ttl: Duration,
     /// Timeout for every request to the identity provider (`OIDC_HTTP_TIMEOUT_SECS`).
     pub provider_timeout: Duration,
+    /// How recent a sign-in must be for sensitive pages (`STEP_UP_MAX_AGE_MINUTES`): older ones
+    /// are sent through FusionAuth's password form again.
+    pub step_up_max_age: Duration,
     /// The HMAC secret FusionAuth signs its webhooks with (`FUSIONAUTH_WEBHOOK_SECRET`). Without
     /// it the webhook endpoint refuses every event.
     pub webhook_secret: Option<String>,
@@ -117,6 +120,7 @@ impl fmt::Debug for AppConfig {
             .field("session_max", &self.session_max)
             .field("discovery_ttl", &self.discovery_ttl)
             .field("provider_timeout", &self.provider_timeout)
+            .field("step_up_max_age", &self.step_up_max_age)
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "<redacted>"),
@@ -158,6 +162,9 @@ impl AppConfig {
             session_max: Duration::from_secs(3600 * vars.number("SESSION_MAX_HOURS", 24, 1)?),
             discovery_ttl: Duration::from_secs(vars.number("OIDC_DISCOVERY_TTL_SECS", 300, 0)?),
             provider_timeout: Duration::from_secs(vars.number("OIDC_HTTP_TIMEOUT_SECS", 5, 1)?),
+            step_up_max_age: Duration::from_secs(
+                60 * vars.number("STEP_UP_MAX_AGE_MINUTES", 5, 1)?,
+            ),
             webhook_secret: vars
                 .get("FUSIONAUTH_WEBHOOK_SECRET")
                 .map(parse_webhook_secret)

@@ -135,6 +135,7 @@ mod tests {
             nonce: format!("nonce-{state}"),
             return_to: "/".into(),
             started_at,
+            max_age_secs: None,
         }
     }
 

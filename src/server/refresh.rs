@@ -21,7 +21,7 @@ use std::{
 use tower_sessions::{session::Id, Session, SessionStore};
 
 use super::{
-    oidc::{OidcProvider, RefreshError, TokenSet},
+    oidc::{verify::AccessClaims, OidcProvider, RefreshError, RefreshedTokens},
     seal::Sealer,
     session::{store::AppSessionStore, AuthSession, RefreshRetry, SignedInUser},
 };
@@ -75,7 +75,7 @@ pub fn retry_after(failures: u32) -> i64 {
 
 /// The result of a refresh, kept briefly for the requests that waited on it.
 struct CompletedRefresh {
-    tokens: TokenSet,
+    refreshed: RefreshedTokens,
     at: Instant,
 }
 
@@ -167,7 +167,7 @@ impl TokenRefresher {
         let slot = self.slots.slot(&id.to_string());
         let mut completed = slot.lock().await;
         if let Some(done) = completed.as_ref().filter(|c| c.at.elapsed() < REUSE_WINDOW) {
-            return self.adopt(user, &done.tokens, now);
+            return self.adopt(user, &done.refreshed, now);
         }
         let Ok(Some(lock)) = self.store.lock_refresh(&id).await else {
             tracing::warn!("the session's refresh lock was not available; refresh postponed");
@@ -201,8 +201,12 @@ impl TokenRefresher {
         completed: &mut Option<CompletedRefresh>,
     ) -> RefreshOutcome {
         if let Ok(tokens) = stored.tokens(&self.sealer) {
+            let access = AccessClaims {
+                roles: stored.roles.clone(),
+                ..AccessClaims::default()
+            };
             *completed = Some(CompletedRefresh {
-                tokens,
+                refreshed: RefreshedTokens { tokens, access },
                 at: Instant::now(),
             });
         }
@@ -222,14 +226,18 @@ impl TokenRefresher {
             return RefreshOutcome::NotNeeded; // the caller signs such a user out
         };
         match self.oidc.refresh(&current, &user.subject, now).await {
-            Ok(tokens) => {
-                let outcome = self.adopt(user, &tokens, now);
+            Ok(refreshed) if !registered(&refreshed, self.oidc.client_id()) => {
+                tracing::warn!(subject = %user.subject, "no longer registered for this application; session ended");
+                RefreshOutcome::Ended
+            }
+            Ok(refreshed) => {
+                let outcome = self.adopt(user, &refreshed, now);
                 if outcome == RefreshOutcome::Refreshed {
                     // Stored before the lock is released: the next instance must find it.
                     self.store_refreshed(id, user).await;
                 }
                 *completed = Some(CompletedRefresh {
-                    tokens,
+                    refreshed,
                     at: Instant::now(),
                 });
                 tracing::info!(subject = %user.subject, "access token refreshed");
@@ -265,8 +273,13 @@ impl TokenRefresher {
         }
     }
 
-    fn adopt(&self, user: &mut SignedInUser, tokens: &TokenSet, now: i64) -> RefreshOutcome {
-        match user.set_tokens(tokens, now, &self.sealer) {
+    fn adopt(
+        &self,
+        user: &mut SignedInUser,
+        refreshed: &RefreshedTokens,
+        now: i64,
+    ) -> RefreshOutcome {
+        match user.set_tokens(&refreshed.tokens, &refreshed.access, now, &self.sealer) {
             Ok(()) => RefreshOutcome::Refreshed,
             Err(e) => {
                 tracing::warn!(reason = %e, "refreshed tokens cannot be stored");
@@ -274,6 +287,12 @@ impl TokenRefresher {
             }
         }
     }
+}
+
+/// Whether the refreshed access token still says the user is registered for this application
+/// (a registration deleted at FusionAuth ends the session at the next refresh at the latest).
+fn registered(refreshed: &RefreshedTokens, client_id: &str) -> bool {
+    refreshed.access.application_id.as_deref() == Some(client_id)
 }
 
 /// Whether `user`'s tokens should be refreshed now.

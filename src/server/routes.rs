@@ -16,6 +16,7 @@ use tower_sessions::Session;
 
 use super::{
     flows::{self, logout::LocalSignOut, CallbackParams, CallbackRequest},
+    oidc::{AuthorizationEndpoint, AuthorizationRequest, Reauthentication},
     state::AppState,
 };
 use crate::auth::failure::AuthFailure;
@@ -101,6 +102,58 @@ pub async fn front_channel_logout(
         "/".to_owned()
     };
     no_store(Redirect::to(&target).into_response())
+}
+
+/// `GET /login`: starts a login from a link or a redirect — the role-protected pages send guests
+/// here, and stale sign-ins with `reauthenticate=recent` (step-up: `prompt=login` and
+/// `max_age`); the "sign in as someone else" link uses `reauthenticate=always`. Like the Login
+/// button it only remembers an attempt in this browser and redirects to FusionAuth.
+pub async fn login(
+    State(app): State<AppState>,
+    cookies: Cookies,
+    Query(params): Query<LoginParams>,
+) -> Response {
+    start_login(&app, &cookies, AuthorizationEndpoint::Authorize, params).await
+}
+
+/// `GET /register`: the same, on FusionAuth's self-service registration form.
+pub async fn register(
+    State(app): State<AppState>,
+    cookies: Cookies,
+    Query(params): Query<LoginParams>,
+) -> Response {
+    start_login(&app, &cookies, AuthorizationEndpoint::Register, params).await
+}
+
+async fn start_login(
+    app: &AppState,
+    cookies: &Cookies,
+    endpoint: AuthorizationEndpoint,
+    params: LoginParams,
+) -> Response {
+    let reauthentication = match params.reauthenticate.as_deref() {
+        Some("always") => Reauthentication::Always,
+        Some("recent") => Reauthentication::WithinSeconds(app.config.step_up_max_age.as_secs()),
+        _ => Reauthentication::NotRequired,
+    };
+    let request = AuthorizationRequest {
+        endpoint,
+        reauthentication,
+    };
+    let target = match flows::login::begin(app, cookies, request, params.return_to.as_deref()).await
+    {
+        Ok(url) => url,
+        Err(failure) => failure.page_path(),
+    };
+    no_store(Redirect::to(&target).into_response())
+}
+
+/// The query of `GET /login`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LoginParams {
+    pub return_to: Option<String>,
+    /// `always` (another account) or `recent` (step-up).
+    pub reauthenticate: Option<String>,
 }
 
 /// The query FusionAuth sends to the logout URL (other parameters are ignored).

@@ -60,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/fusionauth", post(webhooks::receive))
         .with_state(state.clone());
     Router::new()
+        .route("/login", get(routes::login))
+        .route("/register", get(routes::register))
         .route("/callback", get(routes::callback))
         .route("/logout", get(routes::front_channel_logout))
         .route("/healthz", get(routes::healthz))

@@ -29,6 +29,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
+use leptos_fusionauth::server::oidc::verify::FusionAuthAccessClaims;
+
 use super::{free_port, CLIENT_ID, CLIENT_SECRET, EMAIL, SUBJECT};
 
 pub const KEY_1: &str = include_str!("../fixtures/test-signing-key-1.pem");
@@ -95,6 +97,32 @@ struct Grant {
     redirect_uri: String,
 }
 
+/// The user's standing with the application, as FusionAuth puts it in access tokens.
+#[derive(Clone, Debug)]
+struct Standing {
+    /// Registered for the application (`applicationId` and `roles` in the access token).
+    registered: bool,
+    roles: Vec<String>,
+    /// Unix seconds of the user's last password sign-in (`auth_time`).
+    signed_in_at: Option<i64>,
+    /// Ignore `prompt=login`/`max_age` (a provider that does not honour step-up).
+    ignore_reauthentication: bool,
+    /// Userinfo answers 401 to every access token.
+    refuse_access_tokens: bool,
+}
+
+impl Default for Standing {
+    fn default() -> Self {
+        Self {
+            registered: true,
+            roles: vec!["user".into()],
+            signed_in_at: None,
+            ignore_reauthentication: false,
+            refuse_access_tokens: false,
+        }
+    }
+}
+
 struct ProviderState {
     issuer: String,
     /// Lifetime of the access tokens handed out from now on.
@@ -106,6 +134,7 @@ struct ProviderState {
     refresh_attempts: usize,
     /// Every call of the Logout API: (refresh token, global).
     revocations: Vec<(String, bool)>,
+    standing: Standing,
     /// How the token endpoint answers refresh requests instead of granting them.
     refresh_failure: Option<RefreshFailure>,
     /// How long a refresh request takes.
@@ -149,6 +178,7 @@ impl MockProvider {
                 refresh_grants: 0,
                 refresh_attempts: 0,
                 revocations: Vec::new(),
+                standing: Standing::default(),
                 refresh_failure: None,
                 // Slow enough that concurrent requests of one session overlap.
                 refresh_delay: std::time::Duration::from_millis(150),
@@ -198,6 +228,12 @@ impl MockProvider {
             Some("S256")
         );
         let mut state = self.state.lock().unwrap();
+        let reauthenticate = query.get("prompt").is_some_and(|p| p.contains("login"))
+            && !state.standing.ignore_reauthentication;
+        if reauthenticate || state.standing.signed_in_at.is_none() {
+            // The user types the password: a new sign-in.
+            state.standing.signed_in_at = Some(chrono::Utc::now().timestamp());
+        }
         state.counter += 1;
         let code = format!("code-{}", state.counter);
         state.grants.insert(
@@ -232,6 +268,32 @@ impl MockProvider {
     /// How many refresh_token grants the token endpoint has answered.
     pub fn refresh_grants(&self) -> usize {
         self.state.lock().unwrap().refresh_grants
+    }
+
+    /// The user is (not) registered for the application from the next token on.
+    pub fn set_registered(&self, registered: bool) {
+        self.state.lock().unwrap().standing.registered = registered;
+    }
+
+    /// The user's roles from the next token on (FusionAuth: roles changed by an admin).
+    pub fn set_roles(&self, roles: &[&str]) {
+        self.state.lock().unwrap().standing.roles = roles.iter().map(|r| (*r).to_owned()).collect();
+    }
+
+    /// The user's last password sign-in was `seconds` ago.
+    pub fn age_sign_in(&self, seconds: i64) {
+        let signed_in_at = chrono::Utc::now().timestamp() - seconds;
+        self.state.lock().unwrap().standing.signed_in_at = Some(signed_in_at);
+    }
+
+    /// Ignores `prompt=login` and `max_age` from now on (a provider that fakes step-up).
+    pub fn ignore_reauthentication(&self) {
+        self.state.lock().unwrap().standing.ignore_reauthentication = true;
+    }
+
+    /// Userinfo refuses every access token (401) from now on.
+    pub fn refuse_access_tokens(&self) {
+        self.state.lock().unwrap().standing.refuse_access_tokens = true;
     }
 
     /// The Logout API calls so far: (refresh token, global).
@@ -421,7 +483,7 @@ fn refresh_token_grant(state: &Mutex<ProviderState>, request: TokenRequest) -> R
 
 fn issue_tokens(state: &mut ProviderState, nonce: Option<&str>) -> Response {
     state.counter += 1;
-    let access_token = format!("access-{}-{}", state.counter, "x".repeat(24));
+    let access_token = sign_access_token(state);
     let refresh_token = format!("refresh-{}-{}", state.counter, "y".repeat(24));
     let id_token = sign_id_token(state, nonce, &access_token);
     state.live_refresh_tokens.push(refresh_token.clone());
@@ -438,6 +500,48 @@ fn issue_tokens(state: &mut ProviderState, nonce: Option<&str>) -> Response {
         "id_token": id_token,
     }))
     .into_response()
+}
+
+/// The claims FusionAuth puts in access tokens beyond the standard ones.
+type AccessTokenJwt = openidconnect::IdToken<
+    FusionAuthAccessClaims,
+    CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// An access token shaped like FusionAuth's: a JWT with `applicationId` and `roles` only while
+/// the user is registered, `auth_time`, and `sid`; signed with the current key.
+fn sign_access_token(state: &ProviderState) -> String {
+    let now = chrono::Utc::now();
+    let standing = &state.standing;
+    let extra = FusionAuthAccessClaims {
+        application_id: standing.registered.then(|| CLIENT_ID.to_owned()),
+        roles: standing.registered.then(|| standing.roles.clone()),
+        sid: Some(format!("refresh-token-id-{}", state.counter)),
+    };
+    let signed_in_at = standing
+        .signed_in_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0));
+    let claims = openidconnect::IdTokenClaims::new(
+        IssuerUrl::new(state.issuer.clone()).unwrap(),
+        vec![Audience::new(CLIENT_ID.into())],
+        now + chrono::Duration::seconds(state.access_token_ttl),
+        now,
+        StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(SUBJECT.into())),
+        extra,
+    )
+    .set_auth_time(signed_in_at);
+    let (kid, pem) = state.keys.last().unwrap();
+    AccessTokenJwt::new(
+        claims,
+        &signing_key(kid, pem),
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        None,
+        None,
+    )
+    .unwrap()
+    .to_string()
 }
 
 fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str) -> String {
@@ -469,7 +573,12 @@ fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str)
             .or(nonce.map(str::to_owned))
             .map(Nonce::new),
     );
-    claims = claims.set_auth_time(Some(now));
+    let signed_in_at = state
+        .standing
+        .signed_in_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+        .unwrap_or(now);
+    claims = claims.set_auth_time(Some(signed_in_at));
     let (kid, pem) = state.keys.last().unwrap();
     let kid = tamper.kid.clone().unwrap_or_else(|| kid.clone());
     if tamper.alg_none {
@@ -497,14 +606,14 @@ fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str)
     .to_string()
 }
 
-async fn userinfo(headers: HeaderMap) -> Response {
-    let Some(bearer) = headers
+async fn userinfo(State(state): State<Arc<Mutex<ProviderState>>>, headers: HeaderMap) -> Response {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
-    if !bearer.starts_with("Bearer access-") {
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let state = state.lock().unwrap();
+    let known = bearer.is_some_and(|token| state.issued_tokens.iter().any(|t| t == token));
+    if !known || state.standing.refuse_access_tokens {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     Json(json!({

@@ -8,7 +8,7 @@ use super::failures;
 use crate::{
     auth::failure::AuthFailure,
     server::{
-        oidc::{PendingLogin, VerifiedLogin},
+        oidc::{verify::MAX_CLOCK_SKEW_SECS, PendingLogin, VerifiedLogin},
         session::{unix_now, AuthSession, SignedInUser},
         state::AppState,
     },
@@ -60,6 +60,8 @@ pub async fn complete(
         .finish_login(code, &pending, now)
         .await
         .map_err(failures::login_rejected)?;
+    require_registration(&login, app.oidc.client_id())?;
+    require_recent_sign_in(&pending, &login, now)?;
     sign_in(app, session, &login, now).await?;
     Ok(CompletedLogin {
         return_to: pending.return_to,
@@ -110,6 +112,42 @@ fn required_code(code: Option<String>) -> Result<String, AuthFailure> {
     })
 }
 
+/// FusionAuth signs in users who are not registered for this application when the application
+/// does not require registration (with tokens that lack `applicationId`): no session for them.
+/// The verified access token is the source — userinfo may omit `applicationId` (FusionAuth's
+/// default "Strict" scope handling), and the `userState` callback parameter is only a hint.
+fn require_registration(login: &VerifiedLogin, client_id: &str) -> Result<(), AuthFailure> {
+    if login.access.application_id.as_deref() == Some(client_id) {
+        return Ok(());
+    }
+    tracing::warn!(subject = %login.subject, "callback rejected: the user is not registered for this application");
+    Err(AuthFailure::NotRegistered)
+}
+
+/// Step-up: a login that asked for a recent sign-in (`max_age`) passes only if the new ID token's
+/// `auth_time` is that recent — a provider that ignored the request does not pass.
+fn require_recent_sign_in(
+    pending: &PendingLogin,
+    login: &VerifiedLogin,
+    now: i64,
+) -> Result<(), AuthFailure> {
+    let Some(max_age) = pending.max_age_secs else {
+        return Ok(());
+    };
+    let allowed = max_age as i64 + MAX_CLOCK_SKEW_SECS;
+    match login.auth_time {
+        Some(auth_time) if now - auth_time <= allowed => Ok(()),
+        auth_time => {
+            tracing::warn!(
+                ?auth_time,
+                max_age,
+                "callback rejected: the sign-in is not recent enough"
+            );
+            Err(AuthFailure::SignInNotRecent)
+        }
+    }
+}
+
 /// Takes the login attempt `state` names out of the browser's login-attempt cookie and sends
 /// the cookie back without it, so a state is never accepted twice, whatever fails next.
 fn consume_attempt(
@@ -132,15 +170,7 @@ async fn sign_in(
     login: &VerifiedLogin,
     now: i64,
 ) -> Result<(), AuthFailure> {
-    let user = SignedInUser::new(
-        login.subject.clone(),
-        login.email.clone(),
-        login.claims.clone(),
-        &login.tokens,
-        now,
-        &app.sealer,
-    )
-    .map_err(|e| {
+    let user = SignedInUser::new(login, now, &app.sealer).map_err(|e| {
         tracing::warn!(reason = %e, "callback rejected: the tokens cannot be sealed");
         AuthFailure::Unknown
     })?;

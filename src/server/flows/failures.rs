@@ -22,7 +22,9 @@ fn protocol_failure(error: &OidcError) -> AuthFailure {
     match error {
         OidcError::ProviderUnavailable(_) => AuthFailure::ProviderUnavailable,
         OidcError::CodeRejected(_) => AuthFailure::CodeRejected,
-        OidcError::InvalidIdToken(_) => AuthFailure::InvalidIdToken,
+        OidcError::InvalidIdToken(_) | OidcError::InvalidAccessToken(_) => {
+            AuthFailure::InvalidIdToken
+        }
     }
 }
 

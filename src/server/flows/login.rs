@@ -11,7 +11,9 @@ use super::{
 use crate::{
     auth::{failure::AuthFailure, types::LoginFlow},
     server::{
-        oidc::AuthorizationEndpoint, return_to::safe_return_path, session::unix_now,
+        oidc::{AuthorizationEndpoint, AuthorizationRequest, Reauthentication},
+        return_to::safe_return_path,
+        session::unix_now,
         state::AppState,
     },
 };
@@ -20,7 +22,11 @@ use crate::{
 pub async fn start_login(flow: LoginFlow, return_to: Option<String>) -> Result<(), ServerFnError> {
     let app = app_state()?;
     let cookies = request_cookies().await?;
-    let target = match begin(&app, &cookies, flow, return_to.as_deref()).await {
+    let request = AuthorizationRequest {
+        endpoint: authorization_endpoint(flow),
+        reauthentication: Reauthentication::NotRequired,
+    };
+    let target = match begin(&app, &cookies, request, return_to.as_deref()).await {
         Ok(authorize_url) => authorize_url,
         Err(failure) => failure.page_path(),
     };
@@ -28,10 +34,12 @@ pub async fn start_login(flow: LoginFlow, return_to: Option<String>) -> Result<(
     Ok(())
 }
 
-async fn begin(
+/// Remembers a fresh attempt in the browser's login-attempt cookie; the URL to send the browser
+/// to (FusionAuth's form).
+pub async fn begin(
     app: &AppState,
     cookies: &Cookies,
-    flow: LoginFlow,
+    request: AuthorizationRequest,
     return_to: Option<&str>,
 ) -> Result<String, AuthFailure> {
     let now = unix_now();
@@ -41,13 +49,16 @@ async fn begin(
     }
     let (url, pending) = app
         .oidc
-        .begin_login(authorization_endpoint(flow), safe_return_to, now)
+        .begin_login(request, safe_return_to, now)
         .await
         .map_err(failures::login_not_started)?;
     let mut attempts = app.login_cookie.read(cookies);
     attempts.add(pending, now);
     app.login_cookie.write(cookies, &attempts);
-    tracing::info!(?flow, "login started; redirecting to the identity provider");
+    tracing::info!(
+        ?request,
+        "login started; redirecting to the identity provider"
+    );
     Ok(url.into())
 }
 

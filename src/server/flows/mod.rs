@@ -5,11 +5,14 @@
 pub mod callback;
 mod context;
 pub mod failures;
+pub mod guard;
 pub mod login;
 pub mod logout;
+pub mod protected;
 pub mod user;
 
 pub use callback::{complete, CallbackParams, CallbackRequest, CompletedLogin};
 pub use login::start_login;
 pub use logout::{end_local_session, sign_out, SignOutScope};
+pub use protected::{account, admin_overview};
 pub use user::{current_user, refresh_now};

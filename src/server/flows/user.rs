@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use super::context::{app_state, load_session, request_session, store_quietly};
+use super::{
+    context::{app_state, load_session, request_session, store_quietly},
+    protected::display_time,
+};
 use crate::{
     auth::types::{UserView, Visitor},
     server::{
@@ -71,18 +74,14 @@ pub async fn refresh_now() -> Result<Option<i64>, ServerFnError> {
 }
 
 fn user_view(user: &SignedInUser, now: i64, lifetimes: &SessionLifetimes) -> UserView {
-    let ends = lifetimes.deadline(user.signed_in_at);
+    let ends = lifetimes.deadline(user.signed_in_at).unix_timestamp();
     UserView {
         email: user.email.clone(),
         claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
         access_token_expires_at: user.access_token_expires_at,
         rendered_at: now,
         can_refresh: user.has_refresh_token,
-        session_ends: format!(
-            "{} {:02}:{:02} UTC",
-            ends.date(),
-            ends.hour(),
-            ends.minute()
-        ),
+        session_ends: display_time(Some(ends)),
+        roles: user.roles.clone(),
     }
 }

@@ -10,6 +10,8 @@ pub enum OidcError {
     CodeRejected(String),
     #[error("ID token rejected: {0}")]
     InvalidIdToken(String),
+    #[error("access token rejected: {0}")]
+    InvalidAccessToken(String),
 }
 
 /// Why a refresh did not produce new tokens.

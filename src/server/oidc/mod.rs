@@ -17,8 +17,8 @@ use std::{
 
 use openidconnect::{
     core::{
-        CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreIdToken,
-        CoreIdTokenClaims, CoreTokenResponse,
+        CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim,
+        CoreIdToken, CoreIdTokenClaims, CoreTokenResponse,
     },
     AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId,
     ClientSecret, CsrfToken, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
@@ -32,8 +32,17 @@ use url::Url;
 use super::config::AppConfig;
 use discovery::{ClientIdentity, Discovery, DiscoveryCache, Freshness};
 pub use error::{OidcError, RefreshError, RevocationError};
-pub use types::{AuthorizationEndpoint, PendingLogin, TokenSet, VerifiedLogin};
-use verify::RefreshedIdToken;
+pub use types::{
+    AuthorizationEndpoint, AuthorizationRequest, PendingLogin, Reauthentication, TokenSet,
+    VerifiedLogin,
+};
+use verify::{AccessClaims, RefreshedIdToken};
+
+/// A refresh's result: the new token set, and what its access token says.
+pub struct RefreshedTokens {
+    pub tokens: TokenSet,
+    pub access: AccessClaims,
+}
 
 /// Userinfo claims FusionAuth adds beyond the standard ones.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -48,6 +57,15 @@ struct FusionAuthUserInfo {
     roles: Option<Vec<String>>,
 }
 impl AdditionalClaims for FusionAuthUserInfo {}
+
+/// Why the userinfo endpoint did not describe the user.
+#[derive(Debug, thiserror::Error)]
+pub enum UserinfoFailure {
+    #[error("the identity provider refused the access token (401)")]
+    TokenRefused,
+    #[error("userinfo unavailable: {0}")]
+    Unavailable(String),
+}
 
 /// Which refresh tokens a revocation ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +128,7 @@ impl OidcProvider {
     /// attempt to remember until the callback (PKCE verifier, state, nonce).
     pub async fn begin_login(
         &self,
-        endpoint: AuthorizationEndpoint,
+        request: AuthorizationRequest,
         return_to: String,
         now: i64,
     ) -> Result<(Url, PendingLogin), OidcError> {
@@ -121,7 +139,7 @@ impl OidcProvider {
             .get(Freshness::YoungerThan(self.discovery_ttl))
             .await?;
         let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
-        let (mut url, state, nonce) = discovery
+        let mut authorization = discovery
             .client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
@@ -129,9 +147,22 @@ impl OidcProvider {
                 Nonce::new_random,
             )
             .add_scopes(self.scopes.iter().cloned())
-            .set_pkce_challenge(pkce_challenge)
-            .url();
-        if endpoint == AuthorizationEndpoint::Register {
+            .set_pkce_challenge(pkce_challenge);
+        let max_age_secs = match request.reauthentication {
+            Reauthentication::NotRequired => None,
+            Reauthentication::Always => {
+                authorization = authorization.add_prompt(CoreAuthPrompt::Login);
+                None
+            }
+            Reauthentication::WithinSeconds(seconds) => {
+                authorization = authorization
+                    .add_prompt(CoreAuthPrompt::Login)
+                    .set_max_age(Duration::from_secs(seconds));
+                Some(seconds)
+            }
+        };
+        let (mut url, state, nonce) = authorization.url();
+        if request.endpoint == AuthorizationEndpoint::Register {
             // FusionAuth's registration endpoint takes exactly the authorize parameters.
             url.set_path(discovery.registration_endpoint.path());
         }
@@ -141,6 +172,7 @@ impl OidcProvider {
             nonce: nonce.secret().clone(),
             return_to,
             started_at: now,
+            max_age_secs,
         };
         Ok((url, pending))
     }
@@ -166,6 +198,12 @@ impl OidcProvider {
             self.verify_with_key_rotation(&discovery, id_token, &nonce, response.access_token()),
         )
         .await?;
+        let subject = verified.subject().as_str().to_owned();
+        // The ID token's check may have re-fetched the keys: verify with the current copy.
+        let current = self.discovery.get(Freshness::Cached).await?;
+        let access = self
+            .verify_access_token(&current, response.access_token(), &subject)
+            .await?;
         let mut claims = verify::verified_payload(id_token)
             .ok_or_else(|| OidcError::InvalidIdToken("payload is not a JSON object".into()))?;
         let userinfo = self.userinfo(&discovery, response.access_token(), &verified);
@@ -173,8 +211,10 @@ impl OidcProvider {
             merge_claims(&mut claims, userinfo);
         }
         Ok(VerifiedLogin {
-            subject: verified.subject().as_str().to_owned(),
-            email: display_name(&claims, verified.subject().as_str()),
+            email: display_name(&claims, &subject),
+            auth_time: verified.auth_time().map(|at| at.timestamp()),
+            subject,
+            access,
             claims,
             tokens: token_set(&response, id_token.to_string(), None, now),
             provider_time: waited,
@@ -189,7 +229,7 @@ impl OidcProvider {
         current: &TokenSet,
         subject: &str,
         now: i64,
-    ) -> Result<TokenSet, RefreshError> {
+    ) -> Result<RefreshedTokens, RefreshError> {
         let refresh_token = current.refresh_token.as_ref().ok_or_else(|| {
             RefreshError::Refused("no refresh token (offline_access not granted)".into())
         })?;
@@ -204,7 +244,14 @@ impl OidcProvider {
             None => None,
         };
         let id_token = fresh_id_token.unwrap_or_else(|| current.id_token.clone());
-        Ok(token_set(&response, id_token, Some(current), now))
+        let access = self
+            .verify_access_token(&discovery, response.access_token(), subject)
+            .await
+            .map_err(|e| RefreshError::Refused(e.to_string()))?;
+        Ok(RefreshedTokens {
+            tokens: token_set(&response, id_token, Some(current), now),
+            access,
+        })
     }
 
     /// Revokes refresh tokens with FusionAuth's Logout API (`POST /api/logout`, no API key: the
@@ -234,6 +281,43 @@ impl OidcProvider {
         match response.status() {
             status if status.is_success() => Ok(()),
             status => Err(RevocationError(format!("the Logout API answered {status}"))),
+        }
+    }
+
+    /// The user as FusionAuth describes them now, asked with the user's own access token at the
+    /// userinfo endpoint. (FusionAuth's User API no longer accepts a user's JWT: its JWT
+    /// authentication was deprecated in 1.50 and removed in 1.60; userinfo is its replacement.)
+    pub async fn current_userinfo(
+        &self,
+        access_token: &str,
+    ) -> Result<Map<String, Value>, UserinfoFailure> {
+        let discovery = self
+            .discovery
+            .get(Freshness::Cached)
+            .await
+            .map_err(|e| UserinfoFailure::Unavailable(e.to_string()))?;
+        let url = discovery
+            .client
+            .user_info_url()
+            .ok_or_else(|| UserinfoFailure::Unavailable("no userinfo endpoint".into()))?
+            .url()
+            .clone();
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|e| UserinfoFailure::Unavailable(error::error_chain(&e)))?;
+        match response.status() {
+            reqwest::StatusCode::UNAUTHORIZED => Err(UserinfoFailure::TokenRefused),
+            status if status.is_success() => response
+                .json()
+                .await
+                .map_err(|e| UserinfoFailure::Unavailable(format!("unreadable userinfo: {e}"))),
+            status => Err(UserinfoFailure::Unavailable(format!(
+                "userinfo answered {status}"
+            ))),
         }
     }
 
@@ -315,6 +399,33 @@ impl OidcProvider {
             other => other,
         }
         .map_err(|e| OidcError::InvalidIdToken(verify::describe(&e)))
+    }
+
+    /// Verifies the access token like the ID token (same JWKS; an unknown key re-fetches it
+    /// once) and returns the claims authorization rests on.
+    async fn verify_access_token(
+        &self,
+        discovery: &Discovery,
+        access_token: &AccessToken,
+        subject: &str,
+    ) -> Result<AccessClaims, OidcError> {
+        let verify = |discovery: &Discovery| {
+            let verifier = verify::strict(discovery.client.id_token_verifier());
+            verify::verify_access_token(&verifier, access_token, subject)
+        };
+        match verify(discovery) {
+            Err(e) if verify::is_unknown_key(&e) => {
+                let refreshed = self.discovery.refetch_after_unknown_key().await?;
+                verify(&refreshed)
+            }
+            other => other,
+        }
+        .map_err(|e| OidcError::InvalidAccessToken(e.to_string()))
+    }
+
+    /// This application's client id.
+    pub fn client_id(&self) -> &str {
+        self.client_id.as_str()
     }
 
     async fn refresh_grant(

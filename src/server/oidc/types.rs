@@ -6,6 +6,8 @@ use std::{fmt, time::Duration};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::verify::AccessClaims;
+
 /// Which of FusionAuth's endpoints the authorization request goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthorizationEndpoint {
@@ -13,6 +15,26 @@ pub enum AuthorizationEndpoint {
     Authorize,
     /// `/oauth2/register`: the self-service registration form (same parameters).
     Register,
+}
+
+/// Whether the user must type their password again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reauthentication {
+    /// An existing FusionAuth SSO session may sign the user in.
+    NotRequired,
+    /// `prompt=login`: the form, whatever the SSO session (signing in as someone else).
+    Always,
+    /// `prompt=login` and `max_age`: a sign-in no older than this many seconds (step-up). The
+    /// callback checks the new ID token's `auth_time`, so a provider that ignores the request
+    /// does not pass.
+    WithinSeconds(u64),
+}
+
+/// An authorization request: where, and whether a fresh sign-in is required.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    pub endpoint: AuthorizationEndpoint,
+    pub reauthentication: Reauthentication,
 }
 
 /// One login attempt, from the redirect to FusionAuth until its callback. Keyed by `state`, so
@@ -26,6 +48,9 @@ pub struct PendingLogin {
     pub return_to: String,
     /// Unix seconds.
     pub started_at: i64,
+    /// Step-up: the sign-in must be at most this many seconds old when the callback arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_secs: Option<u64>,
 }
 
 impl fmt::Debug for PendingLogin {
@@ -65,6 +90,10 @@ impl fmt::Debug for TokenSet {
 pub struct VerifiedLogin {
     pub subject: String,
     pub email: String,
+    /// What the verified access token says: registration, roles, sign-in time.
+    pub access: AccessClaims,
+    /// Unix seconds of the sign-in, from the ID token's `auth_time`.
+    pub auth_time: Option<i64>,
     /// Verified ID token claims merged with userinfo.
     pub claims: Map<String, Value>,
     pub tokens: TokenSet,
@@ -90,6 +119,7 @@ mod tests {
             nonce: "secret-nonce".into(),
             return_to: "/".into(),
             started_at: 1,
+            max_age_secs: None,
         };
         let rendered = format!("{tokens:?} {attempt:?}");
         assert!(!rendered.contains("secret"), "{rendered}");

@@ -1,16 +1,27 @@
-//! The ID token policy, on top of `openidconnect`'s signature, issuer, audience and expiry
-//! checks: asymmetric algorithms only (no `none`, no HMAC keyed with the client secret), an
-//! `iat` not in the future, the nonce of the login attempt, and the `at_hash` of the access
-//! token when present. Refreshed ID tokens must name the same subject.
+//! The token policy, on top of `openidconnect`'s signature, issuer, audience and expiry checks:
+//! asymmetric algorithms only (no `none`, no HMAC keyed with the client secret), an `iat` not in
+//! the future, the nonce of the login attempt, and the `at_hash` of the access token when
+//! present. Refreshed ID tokens must name the same subject.
+//!
+//! FusionAuth's access tokens are JWTs signed with a key of the same JWKS and carry the same
+//! registered claims (`iss`, `aud` = client id, `exp`, `iat`, `sub`), so the same verifier checks
+//! them; their own claims (`applicationId`, `roles`, `sid`, `auth_time`) are what authorization
+//! here rests on — taken only from a token whose signature verified.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use std::str::FromStr;
+
 use openidconnect::{
-    core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJwsSigningAlgorithm},
-    AccessToken, AccessTokenHash, ClaimsVerificationError, Nonce,
+    core::{
+        CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier,
+        CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    },
+    AccessToken, AccessTokenHash, AdditionalClaims, ClaimsVerificationError, IdToken, Nonce,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Clock skew tolerated for an ID token's `iat`.
+/// Clock skew tolerated for a token's `iat` and `exp`.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
 
 /// Signature algorithms accepted for ID tokens: asymmetric only.
@@ -30,6 +41,9 @@ const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 9] = [
 pub fn strict(verifier: CoreIdTokenVerifier<'_>) -> CoreIdTokenVerifier<'_> {
     verifier
         .set_allowed_algs(ALLOWED_ALGS)
+        // Clock skew between FusionAuth and this server: a token is accepted until
+        // MAX_CLOCK_SKEW_SECS after its `exp` (JWT times are whole seconds, too).
+        .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(MAX_CLOCK_SKEW_SECS))
         .set_issue_time_verifier_fn(|issued_at| {
             let skew = issued_at.timestamp() - time::OffsetDateTime::now_utc().unix_timestamp();
             if skew > MAX_CLOCK_SKEW_SECS {
@@ -89,6 +103,87 @@ pub fn verify_refreshed_id_token(
     } else {
         RefreshedIdToken::OtherSubject
     })
+}
+
+/// The claims FusionAuth adds to its access tokens.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct FusionAuthAccessClaims {
+    /// Present only when the user is registered for the application.
+    #[serde(
+        rename = "applicationId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub application_id: Option<String>,
+    /// The registration's roles; present only when the user is registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// The refresh token's id (stable across one-time-use rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+impl AdditionalClaims for FusionAuthAccessClaims {}
+
+/// A FusionAuth access token, read as the JWT it is.
+type AccessTokenJwt = IdToken<
+    FusionAuthAccessClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// What a verified access token says about the user's standing with this application.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// The application the user is registered for (`None`: not registered).
+    pub application_id: Option<String>,
+    pub roles: Vec<String>,
+    /// Unix seconds of the sign-in (unchanged by refreshes).
+    pub auth_time: Option<i64>,
+    pub refresh_token_id: Option<String>,
+}
+
+/// Why an access token was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessTokenError {
+    #[error("the access token is not a JWT: {0}")]
+    NotAJwt(String),
+    #[error("{0}")]
+    Claims(#[from] ClaimsVerificationError),
+    #[error("the access token names another subject than the ID token")]
+    OtherSubject,
+}
+
+/// Verifies a FusionAuth access token for `subject` and returns its authorization claims.
+pub fn verify_access_token(
+    verifier: &CoreIdTokenVerifier<'_>,
+    access_token: &AccessToken,
+    subject: &str,
+) -> Result<AccessClaims, AccessTokenError> {
+    let jwt = AccessTokenJwt::from_str(access_token.secret())
+        .map_err(|e| AccessTokenError::NotAJwt(e.to_string()))?;
+    // Access tokens carry no nonce.
+    let claims = jwt.claims(verifier, |_: Option<&Nonce>| Ok(()))?;
+    if claims.subject().as_str() != subject {
+        return Err(AccessTokenError::OtherSubject);
+    }
+    let extra = claims.additional_claims();
+    Ok(AccessClaims {
+        application_id: extra.application_id.clone(),
+        roles: extra.roles.clone().unwrap_or_default(),
+        auth_time: claims.auth_time().map(|at| at.timestamp()),
+        refresh_token_id: extra.sid.clone(),
+    })
+}
+
+/// Whether an access token's failure is an unknown signing key (FusionAuth rotated its key).
+pub fn is_unknown_key(error: &AccessTokenError) -> bool {
+    matches!(
+        error,
+        AccessTokenError::Claims(ClaimsVerificationError::SignatureVerification(
+            openidconnect::SignatureVerificationError::NoMatchingKey
+        ))
+    )
 }
 
 /// Every claim of an ID token whose signature was already verified, as JSON.

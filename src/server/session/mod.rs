@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::{session::Record, Session};
 
 use super::{
-    oidc::TokenSet,
+    oidc::{verify::AccessClaims, TokenSet, VerifiedLogin},
     seal::{SealError, Sealed, Sealer, UnsealError},
 };
 use store::lifetime::RecordOwner;
@@ -52,6 +52,13 @@ pub struct SignedInUser {
     /// Unix seconds of the sign-in: the session's absolute lifetime counts from it.
     #[serde(default)]
     pub signed_in_at: i64,
+    /// Unix seconds at which the user last typed their password (`auth_time`): step-up asks
+    /// for a recent one.
+    #[serde(default)]
+    pub authenticated_at: Option<i64>,
+    /// The user's roles in this application, from the latest verified access token.
+    #[serde(default)]
+    pub roles: Vec<String>,
     /// Unix seconds at which the access token expires, when the provider said (not a secret).
     pub access_token_expires_at: Option<i64>,
     /// Unix seconds at which the current token set was obtained.
@@ -68,24 +75,21 @@ pub struct SignedInUser {
 }
 
 impl SignedInUser {
-    pub fn new(
-        subject: String,
-        email: String,
-        claims: serde_json::Map<String, serde_json::Value>,
-        tokens: &TokenSet,
-        now: i64,
-        sealer: &Sealer,
-    ) -> Result<Self, SealError> {
+    /// The user a verified login signs in.
+    pub fn new(login: &VerifiedLogin, now: i64, sealer: &Sealer) -> Result<Self, SealError> {
+        let tokens = &login.tokens;
         Ok(Self {
-            tokens: sealer.seal(tokens, &subject)?,
+            tokens: sealer.seal(tokens, &login.subject)?,
             signed_in_at: now,
+            authenticated_at: login.auth_time.or(login.access.auth_time),
+            roles: login.access.roles.clone(),
             access_token_expires_at: tokens.access_token_expires_at,
             tokens_issued_at: now,
             has_refresh_token: tokens.refresh_token.is_some(),
             refresh_retry: None,
-            subject,
-            email,
-            claims,
+            subject: login.subject.clone(),
+            email: login.email.clone(),
+            claims: login.claims.clone(),
         })
     }
 
@@ -99,14 +103,21 @@ impl SignedInUser {
         self.tokens == other.tokens
     }
 
-    /// Replaces the token set (after a refresh).
+    /// Whether the user holds `role` in this application.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|held| held == role)
+    }
+
+    /// Replaces the token set after a refresh; the roles follow the new access token.
     pub fn set_tokens(
         &mut self,
         tokens: &TokenSet,
+        access: &AccessClaims,
         now: i64,
         sealer: &Sealer,
     ) -> Result<(), SealError> {
         self.tokens = sealer.seal(tokens, &self.subject)?;
+        self.roles = access.roles.clone();
         self.access_token_expires_at = tokens.access_token_expires_at;
         self.tokens_issued_at = now;
         self.has_refresh_token = tokens.refresh_token.is_some();
@@ -183,30 +194,37 @@ mod tests {
         }
     }
 
+    fn login(subject: &str) -> VerifiedLogin {
+        VerifiedLogin {
+            subject: subject.into(),
+            email: "a@b.c".into(),
+            access: AccessClaims {
+                application_id: Some("app".into()),
+                roles: vec!["user".into()],
+                auth_time: Some(90),
+                refresh_token_id: None,
+            },
+            auth_time: Some(95),
+            claims: Default::default(),
+            tokens: tokens(),
+            provider_time: Default::default(),
+        }
+    }
+
     fn record_with(contents: &AuthSession) -> Record {
         let mut record = Record {
             id: Default::default(),
             data: Default::default(),
             expiry_date: time::OffsetDateTime::now_utc(),
         };
-        record.data.insert(
-            AuthSession::KEY.into(),
-            serde_json::to_value(contents).unwrap(),
-        );
+        let value = serde_json::to_value(contents).unwrap();
+        record.data.insert(AuthSession::KEY.into(), value);
         record
     }
 
     #[test]
     fn the_store_reads_the_owner_without_the_tokens() {
-        let user = SignedInUser::new(
-            "sub-1".into(),
-            "a@b.c".into(),
-            Default::default(),
-            &tokens(),
-            100,
-            &sealer(),
-        )
-        .unwrap();
+        let user = SignedInUser::new(&login("sub-1"), 100, &sealer()).unwrap();
         let signed_in = AuthSession {
             user: Some(user),
             session_ended_notice: false,
@@ -219,29 +237,33 @@ mod tests {
             session_ended_notice: true,
         };
         assert_eq!(record_owner(&record_with(&guest)), RecordOwner::default());
+        let read_back = AuthSession::from_record(&record_with(&signed_in)).unwrap();
+        assert_eq!(read_back.user.unwrap().subject, "sub-1");
     }
 
     #[test]
-    fn a_refresh_clears_the_retry_and_keeps_the_sign_in_time() {
-        let mut user = SignedInUser::new(
-            "s".into(),
-            "e".into(),
-            Default::default(),
-            &tokens(),
-            100,
-            &sealer(),
-        )
-        .unwrap();
+    fn a_refresh_clears_the_retry_updates_the_roles_and_keeps_the_sign_in_time() {
+        let mut user = SignedInUser::new(&login("s"), 100, &sealer()).unwrap();
+        assert_eq!(user.authenticated_at, Some(95), "the ID token's auth_time");
+        assert!(user.has_role("user") && !user.has_role("admin"));
         user.refresh_retry = Some(RefreshRetry {
             failures: 2,
             not_before: 500,
         });
-        user.set_tokens(&tokens(), 400, &sealer()).unwrap();
+        let promoted = AccessClaims {
+            roles: vec!["user".into(), "admin".into()],
+            ..AccessClaims::default()
+        };
+        user.set_tokens(&tokens(), &promoted, 400, &sealer())
+            .unwrap();
         assert_eq!(user.refresh_retry, None);
-        assert_eq!((user.signed_in_at, user.tokens_issued_at), (100, 400));
-        assert_eq!(
-            user.tokens(&sealer()).unwrap().refresh_token.as_deref(),
-            Some("refresh")
+        assert!(
+            user.has_role("admin"),
+            "roles follow the refreshed access token"
         );
+        assert_eq!((user.signed_in_at, user.tokens_issued_at), (100, 400));
+        assert_eq!(user.authenticated_at, Some(95));
+        let opened = user.tokens(&sealer()).unwrap();
+        assert_eq!(opened.refresh_token.as_deref(), Some("refresh"));
     }
 }
