@@ -132,7 +132,7 @@ async fn an_old_sign_in_must_type_the_password_again_and_auth_time_is_checked() 
     assert_eq!(
         query_value(&authorize, "max_age"),
         "300",
-        "STEP_UP_MAX_AGE_MINUTES=5"
+        "STEP_UP_MAX_AGE_SECS defaults to 300"
     );
     let code = provider.authorize(&authorize);
     let state = query_value(&authorize, "state");

@@ -34,7 +34,7 @@ pub struct AppConfig {
     pub discovery_ttl: Duration,
     /// Timeout for every request to the identity provider (`OIDC_HTTP_TIMEOUT_SECS`).
     pub provider_timeout: Duration,
-    /// How recent a sign-in must be for sensitive pages (`STEP_UP_MAX_AGE_MINUTES`): older ones
+    /// How recent a sign-in must be for sensitive pages (`STEP_UP_MAX_AGE_SECS`, FusionAuth's `max_age`): older ones
     /// are sent through FusionAuth's password form again.
     pub step_up_max_age: Duration,
     /// The HMAC secret FusionAuth signs its webhooks with (`FUSIONAUTH_WEBHOOK_SECRET`). Without
@@ -162,9 +162,7 @@ impl AppConfig {
             session_max: Duration::from_secs(3600 * vars.number("SESSION_MAX_HOURS", 24, 1)?),
             discovery_ttl: Duration::from_secs(vars.number("OIDC_DISCOVERY_TTL_SECS", 300, 0)?),
             provider_timeout: Duration::from_secs(vars.number("OIDC_HTTP_TIMEOUT_SECS", 5, 1)?),
-            step_up_max_age: Duration::from_secs(
-                60 * vars.number("STEP_UP_MAX_AGE_MINUTES", 5, 1)?,
-            ),
+            step_up_max_age: Duration::from_secs(vars.number("STEP_UP_MAX_AGE_SECS", 300, 1)?),
             webhook_secret: vars
                 .get("FUSIONAUTH_WEBHOOK_SECRET")
                 .map(parse_webhook_secret)

@@ -18,7 +18,7 @@ use crate::{
     },
 };
 
-/// `/admin`: requires the `admin` role and a sign-in no older than `STEP_UP_MAX_AGE_MINUTES`.
+/// `/admin`: requires the `admin` role and a sign-in no older than `STEP_UP_MAX_AGE_SECS`.
 pub async fn admin_overview() -> Result<Result<AdminView, Denied>, ServerFnError> {
     let app = app_state()?;
     let session = request_session().await?;
