@@ -152,7 +152,7 @@ impl AppConfig {
             client_id: vars.required("CLIENT_ID")?,
             client_secret: vars.required("CLIENT_SECRET")?,
             issuer: parse_issuer(vars.required("ISSUER")?)?,
-            app_secret_key: parse_secret_key(vars.required("APP_SECRET_KEY")?)?,
+            app_secret_key: long_secret("APP_SECRET_KEY", vars.required("APP_SECRET_KEY")?)?,
             app_url: parse_app_url(&vars.or("APP_URL", DEFAULT_APP_URL))?,
             scopes: parse_scopes(&vars.or("OIDC_SCOPES", DEFAULT_SCOPES))?,
             session_store: SessionStoreUrl::parse(
@@ -165,7 +165,7 @@ impl AppConfig {
             step_up_max_age: Duration::from_secs(vars.number("STEP_UP_MAX_AGE_SECS", 300, 1)?),
             webhook_secret: vars
                 .get("FUSIONAUTH_WEBHOOK_SECRET")
-                .map(parse_webhook_secret)
+                .map(|secret| long_secret("FUSIONAUTH_WEBHOOK_SECRET", secret))
                 .transpose()?,
         })
     }
@@ -370,24 +370,11 @@ fn parse_issuer(issuer: String) -> Result<String, ConfigError> {
     Ok(issuer)
 }
 
-fn parse_secret_key(key: String) -> Result<String, ConfigError> {
-    if key.len() < MIN_SECRET_KEY_BYTES {
-        return Err(ConfigError::new(
-            "APP_SECRET_KEY",
-            format!(
-                "must be at least {MIN_SECRET_KEY_BYTES} characters long (it is {}); \
-                 generate one with `openssl rand -hex 32`",
-                key.len()
-            ),
-        ));
-    }
-    Ok(key)
-}
-
-fn parse_webhook_secret(secret: String) -> Result<String, ConfigError> {
+/// A secret of at least [`MIN_SECRET_KEY_BYTES`] characters.
+fn long_secret(variable: &'static str, secret: String) -> Result<String, ConfigError> {
     if secret.len() < MIN_SECRET_KEY_BYTES {
         return Err(ConfigError::new(
-            "FUSIONAUTH_WEBHOOK_SECRET",
+            variable,
             format!(
                 "must be at least {MIN_SECRET_KEY_BYTES} characters long (it is {}); \
                  generate one with `openssl rand -hex 32`",
