@@ -47,6 +47,20 @@ function post(target, body, headers, { connectTimeout, readTimeout }) {
   });
 }
 
+/**
+ * Whom an event is about, for the delivery log (the tests look a delivery up by it): the user's id
+ * and email, and the application when the event names one (the one-token jwt.refresh-token.revoke,
+ * the registration events).
+ */
+function subjectOf(event) {
+  const subject = {};
+  const userId = event.userId ?? event.user?.id;
+  if (userId) subject.userId = userId;
+  if (event.user?.email) subject.loginId = event.user.email;
+  if (event.applicationId) subject.applicationId = event.applicationId;
+  return subject;
+}
+
 export class Webhooks {
   #hooks;
 
@@ -54,7 +68,10 @@ export class Webhooks {
 
   #tenantId;
 
-  /** What was sent, oldest first (the last MAX_DELIVERIES): { type, eventId, webhookId, url, status, error?, at }. */
+  /**
+   * What was sent, oldest first (the last MAX_DELIVERIES):
+   * { type, eventId, userId?, loginId?, applicationId?, webhookId, url, status, error?, at }.
+   */
   deliveries = [];
 
   constructor({ webhooks, tenantEvents, tenantId }) {
@@ -82,10 +99,10 @@ export class Webhooks {
     return Promise.all(this.subscribersOf(event.event.type).map((hook) => this.#deliver(hook, body, event.event)));
   }
 
-  async #deliver(hook, body, { type, id }) {
+  async #deliver(hook, body, event) {
     const headers = { ...hook.headers, 'Content-Type': 'application/json' };
     if (hook.signingKey) headers['X-FusionAuth-Signature-JWT'] = signatureJwt(body, hook.signingKey);
-    const delivery = { type, eventId: id, webhookId: hook.id, url: hook.url, at: new Date().toISOString() };
+    const delivery = { type: event.type, eventId: event.id, ...subjectOf(event), webhookId: hook.id, url: hook.url, at: new Date().toISOString() };
     try {
       delivery.status = await post(hook.url, body, headers, hook);
     } catch (err) {
@@ -93,7 +110,7 @@ export class Webhooks {
       delivery.error = err.message;
     }
     if (!(delivery.status >= 200 && delivery.status < 300)) {
-      console.error(`stand-in provider: webhook ${type} to ${hook.url} failed: ${delivery.error ?? `HTTP ${delivery.status}`}`);
+      console.error(`stand-in provider: webhook ${event.type} to ${hook.url} failed: ${delivery.error ?? `HTTP ${delivery.status}`}`);
     }
     this.deliveries.push(delivery);
     if (this.deliveries.length > MAX_DELIVERIES) this.deliveries.splice(0, this.deliveries.length - MAX_DELIVERIES);

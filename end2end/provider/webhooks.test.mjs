@@ -64,6 +64,15 @@ async function waitFor(what, predicate) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+async function waitForAsync(what, predicate) {
+  for (let i = 0; i < 100; i += 1) {
+    const value = await predicate(); // eslint-disable-line no-await-in-loop
+    if (value) return value;
+    await sleep(20); // eslint-disable-line no-await-in-loop
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 const apiLogout = (issuer, body) => fetch(`${issuer}/api/logout`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });
@@ -113,6 +122,13 @@ describe('signed webhooks', () => {
     assert.equal(event.refreshToken.token, tokens.refresh_token);
     assert.equal(event.refreshToken.userId, RICHARD.id);
     assert.equal(event.refreshToken.applicationId, APP.clientId);
+    // The delivery log says whom the event was about, and what the receiver answered.
+    const delivery = await waitForAsync('the delivery record', async () => (await control(standIn, '/webhook-deliveries'))
+      .deliveries.find((d) => d.eventId === event.id));
+    assert.deepEqual(
+      [delivery.type, delivery.userId, delivery.loginId, delivery.applicationId, delivery.status],
+      ['jwt.refresh-token.revoke', RICHARD.id, RICHARD.email, APP.clientId, 200],
+    );
   });
 
   test('POST /api/logout with global: the all-tokens-of-a-user variant (no applicationId, no refreshToken)', async () => {

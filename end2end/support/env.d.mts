@@ -14,3 +14,14 @@ export declare function suiteSettings(env?: NodeJS.ProcessEnv): {
   clientId: string;
   clientSecret: string;
 };
+export declare function siteOf(url: string): string;
+export interface Deployment {
+  name: 'same-site' | 'cross-site';
+  appUrl: string;
+  issuer: string;
+  controlUrl: string;
+  otherAppUrl: string;
+  sameSite: boolean;
+}
+export declare function deployments(env?: NodeJS.ProcessEnv): { sameSite: Deployment; crossSite: Deployment };
+export declare function stepUpMaxAgeSecs(env?: NodeJS.ProcessEnv): number;

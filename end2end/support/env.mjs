@@ -42,9 +42,12 @@ export const setting = (key, env = process.env) => env[key] ?? demoSetting(key);
 
 export const trimSlash = (url) => String(url).replace(/\/+$/, '');
 
+/** The kickstart's `variables`, unresolved (the URLs and ids in it are plain values). */
+const kickstartVariables = () => JSON.parse(fs.readFileSync(KICKSTART_FILE, 'utf8')).variables;
+
 /** The demo user (kickstart variables userEmail, userPassword); E2E_USER_EMAIL and E2E_USER_PASSWORD override. */
 export function demoUser(env = process.env) {
-  const { variables } = JSON.parse(fs.readFileSync(KICKSTART_FILE, 'utf8'));
+  const variables = kickstartVariables();
   return { email: env.E2E_USER_EMAIL ?? variables.userEmail, password: env.E2E_USER_PASSWORD ?? variables.userPassword };
 }
 
@@ -62,3 +65,51 @@ export function suiteSettings(env = process.env) {
     clientSecret: setting('CLIENT_SECRET', env),
   };
 }
+
+/**
+ * The site of a URL for SameSite cookies: scheme + registrable domain. An IP literal and a
+ * one-label name (`localhost`) are their own site; otherwise the last two labels (enough for the
+ * loopback names the suite uses; the browser reads the Public Suffix List).
+ */
+export function siteOf(url) {
+  const { protocol, hostname } = new URL(url);
+  const ip = /^[\d.]+$/.test(hostname) || hostname.startsWith('[');
+  const labels = hostname.split('.');
+  return `${protocol}//${ip || labels.length < 2 ? hostname : labels.slice(-2).join('.')}`;
+}
+
+/**
+ * The two deployments the suite runs the app in (playwright.config.ts starts both; the second only
+ * with the stand-in):
+ * - `same-site`: the app (APP_URL, http://localhost:5001), FusionAuth (ISSUER, http://localhost:9011)
+ *   and the other application (the kickstart's otherAppUrl, http://localhost:5003) on one site;
+ * - `cross-site`: the app on http://127.0.0.1:5101 and the stand-in on http://localhost:9111 (an IP
+ *   literal and `localhost` are different sites, so no host names or /etc/hosts entries are needed),
+ *   the other application on http://localhost:5103.
+ * `controlUrl` is the stand-in's control port, `sameSite` whether the app and FusionAuth share a site.
+ */
+export function deployments(env = process.env) {
+  const suite = suiteSettings(env);
+  const deployment = (name, urls) => ({ name, ...urls, sameSite: siteOf(urls.appUrl) === siteOf(urls.issuer) });
+  return {
+    sameSite: deployment('same-site', {
+      appUrl: suite.appUrl,
+      issuer: trimSlash(suite.issuer),
+      controlUrl: trimSlash(env.PROVIDER_CONTROL_URL ?? 'http://localhost:9012'),
+      otherAppUrl: trimSlash(kickstartVariables().otherAppUrl),
+    }),
+    crossSite: deployment('cross-site', {
+      appUrl: 'http://127.0.0.1:5101',
+      issuer: 'http://localhost:9111',
+      controlUrl: 'http://localhost:9112',
+      otherAppUrl: 'http://localhost:5103',
+    }),
+  };
+}
+
+/**
+ * STEP_UP_MAX_AGE_SECS of the suite's app (E2E_STEP_UP_MAX_AGE_SECS, default 10): short, so that
+ * tests/step-up.spec.ts can let a sign-in go stale, and still long enough for the other specs to
+ * open /admin right after signing in.
+ */
+export const stepUpMaxAgeSecs = (env = process.env) => Number(env.E2E_STEP_UP_MAX_AGE_SECS ?? 10);
