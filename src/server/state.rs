@@ -17,6 +17,8 @@ use super::{
     webhooks::signature::WebhookVerifier,
 };
 
+/// Cloned for every request (each layer with state, the page and server-function handlers): every
+/// field is a cheap handle (an `Arc`, or a few bytes of key), never a deep copy.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
@@ -27,12 +29,12 @@ pub struct AppState {
     /// Signs the session cookie and encrypts the login-attempt cookie (derived from
     /// `APP_SECRET_KEY`: one half signs, the other encrypts).
     pub cookie_key: Key,
-    pub login_cookie: LoginCookie,
+    pub login_cookie: Arc<LoginCookie>,
     pub sessions: AppSessionStore,
     pub refresher: Arc<TokenRefresher>,
     pub csp: Arc<ContentSecurityPolicy>,
     /// Verifies FusionAuth's webhooks; `None` without `FUSIONAUTH_WEBHOOK_SECRET`.
-    pub webhooks: Option<WebhookVerifier>,
+    pub webhooks: Option<Arc<WebhookVerifier>>,
 }
 
 impl AppState {
@@ -44,14 +46,17 @@ impl AppState {
         let oidc = Arc::new(OidcProvider::new(&config)?);
         let sealer = token_sealer(&config.app_secret_key);
         let cookie_key = Key::derive_from(config.app_secret_key.as_bytes());
-        let login_cookie = LoginCookie::new(
+        let login_cookie = Arc::new(LoginCookie::new(
             config.login_cookie_name(),
             config.cookies_secure(),
             cookie_key.clone(),
-        );
+        ));
         let refresher = TokenRefresher::new(oidc.clone(), sealer.clone(), sessions.clone());
         Ok(Self {
-            webhooks: config.webhook_secret.as_deref().map(WebhookVerifier::new),
+            webhooks: config
+                .webhook_secret
+                .as_deref()
+                .map(|secret| Arc::new(WebhookVerifier::new(secret))),
             csp: Arc::new(ContentSecurityPolicy::new(&config, &leptos_options)),
             refresher: Arc::new(refresher),
             sessions,

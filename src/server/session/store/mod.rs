@@ -48,7 +48,8 @@ enum Backend {
 /// The app's session store (see the module documentation).
 #[derive(Clone)]
 pub struct AppSessionStore {
-    backend: Backend,
+    /// Behind an `Arc`: the store is cloned for every request (the app state, the session layer).
+    backend: Arc<Backend>,
     lifetimes: SessionLifetimes,
     touches: Arc<TouchLog>,
     deferred: Arc<std::sync::Mutex<Vec<Id>>>,
@@ -57,7 +58,7 @@ pub struct AppSessionStore {
 impl std::fmt::Debug for AppSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppSessionStore")
-            .field("backend", &self.backend)
+            .field("backend", &*self.backend)
             .field("lifetimes", &self.lifetimes)
             .finish_non_exhaustive()
     }
@@ -94,7 +95,7 @@ impl AppSessionStore {
             SessionStoreUrl::Redis(url) => Backend::Redis(RedisSessions::open(url).await?),
         };
         Ok(Self {
-            backend,
+            backend: Arc::new(backend),
             lifetimes,
             touches: Arc::default(),
             deferred: Arc::default(),
@@ -109,7 +110,7 @@ impl AppSessionStore {
     /// deletions that could not reach the store are retried.
     pub fn spawn_background_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = vec![self.spawn_deferred_deletions()];
-        if let Backend::Sqlite(sqlite) = &self.backend {
+        if let Backend::Sqlite(sqlite) = &*self.backend {
             tasks.push(sqlite.spawn_expiry_cleanup());
         }
         tasks
@@ -117,7 +118,7 @@ impl AppSessionStore {
 
     /// The sessions of `subject` that still exist, with their records.
     pub async fn sessions_of(&self, subject: &str) -> session_store::Result<Vec<Record>> {
-        let ids = match &self.backend {
+        let ids = match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.sessions_of(subject).await.map_err(backend_error)?,
             Backend::Redis(redis) => redis.sessions_of(subject).await.map_err(backend_error)?,
         };
@@ -146,7 +147,7 @@ impl AppSessionStore {
     /// Takes session `id`'s refresh lock, waiting for another instance to finish its refresh.
     /// `None` when the lock could not be had in time (the refresh is postponed).
     pub async fn lock_refresh(&self, id: &Id) -> session_store::Result<Option<RefreshLock>> {
-        let Backend::Redis(redis) = &self.backend else {
+        let Backend::Redis(redis) = &*self.backend else {
             return Ok(Some(RefreshLock { redis: None }));
         };
         let started = tokio::time::Instant::now();
@@ -191,7 +192,7 @@ impl AppSessionStore {
 
     /// A record as stored, without pushing its expiry forward.
     async fn load_untouched(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match &self.backend {
+        match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.load(id).await,
             Backend::Redis(redis) => redis.store.load(id).await,
         }
@@ -207,7 +208,7 @@ impl AppSessionStore {
     async fn index(&self, record: &Record) -> session_store::Result<()> {
         let owner = record_owner(record);
         let (id, expiry) = (&record.id, record.expiry_date);
-        match (&self.backend, owner.subject.as_deref()) {
+        match (&*self.backend, owner.subject.as_deref()) {
             (Backend::Sqlite(sqlite), Some(subject)) => sqlite
                 .set_owner(id, subject, expiry)
                 .await
@@ -223,7 +224,7 @@ impl AppSessionStore {
 
     async fn forget_owner(&self, id: &Id, subject: Option<&str>) -> session_store::Result<()> {
         self.touches.forget(id);
-        match (&self.backend, subject) {
+        match (&*self.backend, subject) {
             (Backend::Sqlite(sqlite), _) => sqlite.forget_owner(id).await.map_err(backend_error),
             (Backend::Redis(redis), Some(subject)) => {
                 redis.forget_owner(id, subject).await.map_err(backend_error)
@@ -239,7 +240,7 @@ impl AppSessionStore {
             return;
         }
         let expiry = self.lifetimes.expiry(&owner, OffsetDateTime::now_utc());
-        let touched = match &self.backend {
+        let touched = match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite
                 .touch(&record.id, expiry)
                 .await
@@ -258,7 +259,7 @@ impl AppSessionStore {
 impl SessionStore for AppSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         self.set_expiry(record);
-        match &self.backend {
+        match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.create(record).await?,
             Backend::Redis(redis) => redis.store.create(record).await?,
         }
@@ -268,7 +269,7 @@ impl SessionStore for AppSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut record = record.clone();
         self.set_expiry(&mut record);
-        match &self.backend {
+        match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.save(&record).await?,
             Backend::Redis(redis) => redis.store.save(&record).await?,
         }
@@ -285,14 +286,14 @@ impl SessionStore for AppSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         // Redis keeps the index per user: find the user before the record is gone.
-        let subject = match &self.backend {
+        let subject = match &*self.backend {
             Backend::Redis(_) => self
                 .load_untouched(id)
                 .await?
                 .and_then(|record| record_owner(&record).subject),
             Backend::Sqlite(_) => None,
         };
-        match &self.backend {
+        match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.delete(id).await?,
             Backend::Redis(redis) => redis.store.delete(id).await?,
         }
