@@ -59,31 +59,6 @@ mkdir -p "$RUN_DIR"
 : >"$RUN_DIR/snapshots.tsv"
 STATUS=0
 
-REDIS_PID=""
-REDIS_PORT=""
-redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
-
-# start_redis: a fresh redis-server on a free loopback port, in memory only (no snapshot, no
-# append-only file), its files in the temporary directory.
-start_redis() {
-  REDIS_PORT=$(free_ports 1)
-  ensure_port_free "$REDIS_PORT" "redis-server"
-  local dir="$BENCH_WORK/redis" i
-  mkdir -p "$dir"
-  say "starting redis-server (127.0.0.1:$REDIS_PORT, in memory)"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
-    >"$dir/redis.log" 2>&1 &
-  REDIS_PID=$!
-  BENCH_PIDS+=("$REDIS_PID")
-  for ((i = 0; i < 100; i++)); do
-    [[ "$(redis_cli ping 2>/dev/null)" == PONG ]] && return 0
-    kill -0 "$REDIS_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$dir/redis.log" >&2
-  die "redis-server did not start"
-}
-
 file_bytes() { stat -c %s "$1" 2>/dev/null || echo 0; }
 sqlite_count() { sqlite3 -readonly "$APP_DB" "select count(*) from $1"; }
 

@@ -189,8 +189,13 @@ use_free_ports() {
   PROVIDER_CONTROL_PORT=${ports[2]}
 }
 
-# The commit measured: HEAD, with "+dirty" when tracked files differ from it.
+# The commit measured: HEAD, with "+dirty" when tracked files differ from it (BENCH_COMMIT, when
+# set, names the commit of an APP_BIN built elsewhere: bench/compare.sh).
 bench_commit() {
+  if [[ -n "${BENCH_COMMIT:-}" ]]; then
+    printf '%s\n' "$BENCH_COMMIT"
+    return 0
+  fi
   local commit
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   [[ -z "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit="$commit+dirty"
@@ -280,15 +285,41 @@ start_ceiling() {
 
 stop_ceiling() { stop_server CEILING_PID; }
 
+REDIS_PID=""
+REDIS_PORT=""
+redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+# start_redis: a fresh redis-server on a free loopback port, in memory only (no snapshot, no
+# append-only file), its files in the temporary directory.
+start_redis() {
+  REDIS_PORT=$(free_ports 1)
+  ensure_port_free "$REDIS_PORT" "redis-server"
+  local dir="$BENCH_WORK/redis" i
+  mkdir -p "$dir"
+  say "starting redis-server (127.0.0.1:$REDIS_PORT, in memory)"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    >"$dir/redis.log" 2>&1 &
+  REDIS_PID=$!
+  BENCH_PIDS+=("$REDIS_PID")
+  for ((i = 0; i < 100; i++)); do
+    [[ "$(redis_cli ping 2>/dev/null)" == PONG ]] && return 0
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$dir/redis.log" >&2
+  die "redis-server did not start"
+}
+
 # Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.
 login_cookie() {
   APP_URL="$APP_URL" APP_CONNECT="$APP_LOOPBACK" node "$BENCH_DIR/login-client.mjs" cookie
 }
 
-# Checks that COOKIE gets the signed-in profile page (not the guest page).
+# assert_profile COOKIE [BASE]: COOKIE gets the signed-in profile page (not the guest page) from
+# the app at BASE (default: APP_LOOPBACK).
 assert_profile() {
-  local cookie="$1" body
-  body=$(curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$APP_LOOPBACK/") || die "GET / with the session cookie failed"
+  local cookie="$1" base="${2:-$APP_LOOPBACK}" body
+  body=$(curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$base/") || die "GET $base/ with the session cookie failed"
   grep -q 'You are logged in as' <<<"$body" || die "the session cookie does not give the profile page"
 }
 

@@ -7,6 +7,7 @@
 //   node bench/report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat
 //   node bench/report.mjs load WRK_OUTPUT META.json LOAD.md
 //   node bench/report.mjs flood FLOOD_DIR FLOOD.md
+//   node bench/report.mjs compare BEFORE_OUT_DIR AFTER_OUT_DIR COMPARE.md [INVOCATION]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,7 +92,7 @@ function throughputData(outDir) {
   const dir = path.join(outDir, 'wrk');
   if (!meta || !fs.existsSync(dir)) return null;
   const pages = {};
-  for (const name of ['ceiling', 'guest', 'profile']) {
+  for (const name of ['ceiling', 'guest', 'profile', 'profile-redis']) {
     const files = fs
       .readdirSync(dir)
       .filter((f) => new RegExp(`^${name}-\\d+\\.txt$`).test(f))
@@ -120,6 +121,8 @@ function throughputData(outDir) {
   return { meta, pages };
 }
 
+const CHART_LABELS = { guest: 'guest /', profile: 'profile / (SQLite)', 'profile-redis': 'profile / (Redis)' };
+
 function goalRow({ id, measure, result, goal, met, gap, cause }) {
   return { id, measure, result, goal, met: met === null ? '—' : met ? '✅ met' : '❌ missed', gap: gap ?? '', cause: cause ?? '' };
 }
@@ -144,7 +147,7 @@ function results(outDir, resultsFile, datFile) {
   const tp = throughputData(outDir);
   const dat = [];
   if (tp) {
-    const { ceiling, guest, profile } = tp.pages;
+    const { ceiling, guest, profile, 'profile-redis': profileRedis } = tp.pages;
     const bytes = tp.meta.bytes;
     if (ceiling) {
       rows.push(goalRow({
@@ -159,6 +162,7 @@ function results(outDir, resultsFile, datFile) {
     for (const [id, page, goal, label] of [
       ['guest', guest, 50, 'Guest page `/`'],
       ['profile', profile, 25, 'Profile page `/` (signed in, SQLite session)'],
+      ['profile-redis', profileRedis, 25, 'Profile page `/` (signed in, Redis session)'],
     ]) {
       if (!page) continue;
       const ratio = ceiling ? (100 * page.rps) / ceiling.rps : null;
@@ -171,7 +175,7 @@ function results(outDir, resultsFile, datFile) {
         gap: ratio === null ? 'no ceiling' : ratio >= goal ? `+${fmt(ratio - goal)} points` : `${fmt(goal - ratio)} points short`,
         cause: causeFor(id, '', ratio === null || ratio >= goal),
       }));
-      if (ratio !== null) dat.push([id === 'guest' ? 'guest /' : 'profile / (signed in)', ratio, goal, page.rps]);
+      if (ratio !== null) dat.push([CHART_LABELS[id], ratio, goal, page.rps]);
     }
   }
 
@@ -597,11 +601,75 @@ function interpretation(meta, snaps, runs, during) {
   return out;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// COMPARE.md (bench/compare.sh): the throughput part of two builds, side by side
+
+const COMPARED_PAGES = [
+  ['guest', 'Guest page `/`'],
+  ['profile', 'Profile page `/`, SQLite session'],
+  ['profile-redis', 'Profile page `/`, Redis session'],
+];
+
+function compareRow(label, before, after, ceilings) {
+  const share = (page, ceiling) => (page && ceiling ? `${fmt((100 * page.rps) / ceiling.rps)} %` : 'n/a');
+  const change = (b, a, unit, digits) => {
+    if (b === null || b === undefined || a === null || a === undefined) return 'n/a';
+    const pct = (100 * (a - b)) / b;
+    return `${a - b >= 0 ? '+' : '−'}${fmt(Math.abs(a - b), digits)}${unit} (${pct >= 0 ? '+' : '−'}${fmt(Math.abs(pct))} %)`;
+  };
+  const cell = (page, ceiling) =>
+    page ? `${int(page.rps)} req/s (${share(page, ceiling)}); p50 ${ms(page.p50)}, p99 ${ms(page.p99)}${page.errors ? `; ${page.errors} errors` : ''}` : 'n/a';
+  return `| ${label} | ${cell(before, ceilings.before)} | ${cell(after, ceilings.after)} | ${change(before?.rps, after?.rps, ' req/s', 0)} | ${change(before?.p99, after?.p99, ' ms', 2)} |`;
+}
+
+function compare(beforeDir, afterDir, outFile, invocation) {
+  const before = throughputData(beforeDir);
+  const after = throughputData(afterDir);
+  if (!before || !after) throw new Error(`no throughput results in ${before ? afterDir : beforeDir}`);
+  const metaOf = (dir) => readJson(path.join(dir, 'throughput.meta.json')) ?? {};
+  const [mb, ma] = [metaOf(beforeDir), metaOf(afterDir)];
+  const mc = machine();
+  const ceilings = { before: before.pages.ceiling, after: after.pages.ceiling };
+  const lines = [
+    '# Before and after: SSR throughput and latency of two builds',
+    '',
+    '<!-- Written by bench/compare.sh (bench/report.mjs compare). Edit only the Notes section. -->',
+    '',
+    `- Before: commit \`${mb.commit ?? 'n/a'}\`, measured ${mb.date?.slice(0, 16).replace('T', ' ') ?? 'n/a'} UTC`,
+    `- After: commit \`${ma.commit ?? 'n/a'}\`, measured ${ma.date?.slice(0, 16).replace('T', ' ') ?? 'n/a'} UTC`,
+    `- Machine: ${mc.nproc} × ${mc.model}, ${mc.memory} RAM, ${mc.kernel}; ${mc.wrk ?? 'wrk'}`,
+    `- Command: \`${invocation ?? 'bench/compare.sh'}\`, which runs \`${ma.invocation ?? 'bench/run.sh throughput'}\` for each build`,
+    '',
+    '```',
+    ma.command ?? '',
+    '```',
+    '',
+    '| Page | Before | After | Change in req/s | Change in p99 |',
+    '|---|---|---|---|---|',
+    compareRow('Ceiling (bare axum handler)', ceilings.before, ceilings.after, ceilings),
+    ...COMPARED_PAGES.map(([id, label]) => compareRow(label, before.pages[id], after.pages[id], ceilings)),
+    '',
+    `The builds ran in alternating rounds (before, after, before, …), each with its own ceiling measured in the same`,
+    'interleaved runs; the share of the ceiling (in brackets) is the figure that a slower or faster phase of the machine',
+    `affects least. req/s and latencies are medians of all runs of a build (${before.pages.profile?.runs.length ?? 0} and`,
+    `${after.pages.profile?.runs.length ?? 0} per page, \`wrk --latency\`); one real session cookie per store, from an HTTP login.`,
+    '',
+    '## Notes',
+    '',
+    keptNotes(outFile, NOTES_PLACEHOLDER).trimEnd(),
+    '',
+  ];
+  fs.writeFileSync(outFile, lines.join('\n'));
+  console.error(`report: wrote ${path.relative(repoRoot, outFile)}`);
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'results') results(...args);
 else if (mode === 'load') process.exitCode = load(...args) === 0 ? 0 : 3;
 else if (mode === 'flood') process.exitCode = flood(...args);
+else if (mode === 'compare') compare(...args);
 else {
-  console.error('usage: report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat | load WRK_OUTPUT META.json LOAD.md | flood FLOOD_DIR FLOOD.md');
+  console.error('usage: report.mjs results OUT_DIR RESULTS.md THROUGHPUT.dat | load WRK_OUTPUT META.json LOAD.md | flood FLOOD_DIR FLOOD.md | compare BEFORE_OUT_DIR AFTER_OUT_DIR COMPARE.md');
   process.exitCode = 2;
 }

@@ -8,10 +8,11 @@
 #   build       toolchain (scripts/setup-toolchain.sh --browser), cargo leptos build --release,
 #               the ceiling server (bench/ceiling)
 #   bundle      wasm + JS in target/site/pkg, raw and gzip -9 (bench/check-bundle-size.sh)
-#   throughput  wrk on the guest page, the signed-in profile page and the ceiling
+#   throughput  wrk on the guest page, the signed-in profile page (SQLite store, and Redis when
+#               redis-server is installed) and the ceiling
 #   login       HTTP-level logins against the stand-in provider, with the app's Server-Timing
 #   tti         time to interactive of the guest page in Chromium, fresh context per load
-#   memory      server RSS idle, then with SESSIONS live sessions in the SQLite store
+#   memory      server RSS idle, then with SESSIONS signed-in sessions in the SQLite store
 #   devloop     `cargo leptos build` (dev) after touching src/pages/home.rs, warm
 #   report      RESULTS.md + throughput.png from the raw results in bench/out/ (every part
 #               ends with it, so a part run alone updates its rows and keeps the others)
@@ -102,6 +103,7 @@ part_throughput() {
   cookie=$(login_cookie) || die "login over HTTP failed"
   assert_profile "$cookie"
   curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$APP_LOOPBACK/" >"$OUT_DIR/profile.html"
+  start_redis_app
   # The profile page needs no provider (no token refresh within the token's hour).
   stop_provider
 
@@ -118,12 +120,15 @@ part_throughput() {
   local wrk_dir="$BENCH_WORK/wrk"
   mkdir -p "$wrk_dir"
   local targets=(guest profile) target url i
-  ((have_ceiling)) && targets=(ceiling guest profile)
-  declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/")
+  ((have_ceiling)) && targets=(ceiling "${targets[@]}")
+  [[ -n "$REDIS_APP_URL" ]] && targets+=(profile-redis)
+  declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/"
+    [profile-redis]="$REDIS_APP_URL/")
+  declare -A cookies=([profile]="$cookie" [profile-redis]="$REDIS_APP_COOKIE")
   wrk_for() {
     local target="$1" duration="$2"
-    if [[ "$target" == profile ]]; then
-      wrk_cmd "$duration" "${urls[$target]}" -H "Cookie: $SESSION_COOKIE=$cookie"
+    if [[ -n "${cookies[$target]:-}" ]]; then
+      wrk_cmd "$duration" "${urls[$target]}" -H "Cookie: $SESSION_COOKIE=${cookies[$target]}"
     else
       wrk_cmd "$duration" "${urls[$target]}"
     fi
@@ -139,7 +144,8 @@ part_throughput() {
       wrk_for "$target" "$WRK_DURATION" | tee "$wrk_dir/$target-$i.txt" | grep -E 'Requests/sec|^ +(50|99)%' >&2
     done
   done
-  assert_profile "$cookie" # the session survived the runs
+  assert_profile "$cookie" # the sessions survived the runs
+  [[ -z "$REDIS_APP_URL" ]] || assert_profile "$REDIS_APP_COOKIE" "$REDIS_APP_URL"
   rm -rf "$OUT_DIR/wrk"
   mv "$wrk_dir" "$OUT_DIR/wrk"
 
@@ -147,13 +153,49 @@ part_throughput() {
   pin_note=$(pin_note)
   write_json "$OUT_DIR/throughput.json" \
     '{ duration: +a[0], runs: +a[1], threads: +a[2], connections: +a[3], pinning: a[4],
-       bytes: { guest: +a[5], profile: +a[6], ceiling: a[7] === "1" ? +a[5] : null } }' \
+       bytes: { guest: +a[5], profile: +a[6], ceiling: a[7] === "1" ? +a[5] : null,
+                "profile-redis": a[8] === "" ? null : +a[8] } }' \
     "$WRK_DURATION" "$WRK_RUNS" "$CLIENT_THREADS" "$WRK_CONNECTIONS" "$pin_note" \
-    "$(stat -c %s "$OUT_DIR/guest.html")" "$(stat -c %s "$OUT_DIR/profile.html")" "$have_ceiling"
+    "$(stat -c %s "$OUT_DIR/guest.html")" "$(stat -c %s "$OUT_DIR/profile.html")" "$have_ceiling" \
+    "$([[ -n "$REDIS_APP_URL" ]] && stat -c %s "$OUT_DIR/profile-redis.html")"
   write_meta throughput "${CLIENT_PIN[*]} wrk -t$CLIENT_THREADS -c$WRK_CONNECTIONS -d${WRK_DURATION}s --timeout 2s --latency [-H 'Cookie: $SESSION_COOKIE=…'] URL (after a 2 s warm-up; $WRK_RUNS interleaved runs; $pin_note)"
   stop_ceiling
   stop_app
+  stop_redis_app
   PIN_SERVERS=0
+}
+
+# start_redis_app: a second instance of the app (same binary and APP_URL, another port) whose
+# sessions live in a fresh redis-server, signed in once; sets REDIS_APP_URL and REDIS_APP_COOKIE.
+# The stand-in knows one redirect URI (APP_URL), so the login client connects to this instance's
+# port for APP_URL (login_cookie's APP_CONNECT). Without redis-server: a warning, no Redis figure.
+REDIS_APP_URL=""
+REDIS_APP_COOKIE=""
+REDIS_APP_PID=""
+start_redis_app() {
+  if ! command -v redis-server >/dev/null; then
+    warn "redis-server is missing (apt-get install -y redis-server): no profile figure with the Redis store"
+    return 0
+  fi
+  start_redis
+  local sqlite_pid="$APP_PID" sqlite_port="$APP_PORT" sqlite_loopback="$APP_LOOPBACK"
+  APP_PORT=$(free_ports 1)
+  APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
+  start_app SESSION_DATABASE_URL="redis://127.0.0.1:$REDIS_PORT"
+  # shellcheck disable=SC2034  # stopped through stop_server REDIS_APP_PID
+  REDIS_APP_PID="$APP_PID"
+  REDIS_APP_URL="$APP_LOOPBACK"
+  REDIS_APP_COOKIE=$(login_cookie) || die "login over HTTP (Redis instance) failed"
+  APP_PID="$sqlite_pid" APP_PORT="$sqlite_port" APP_LOOPBACK="$sqlite_loopback"
+  assert_profile "$REDIS_APP_COOKIE" "$REDIS_APP_URL"
+  curl -fsS -H "Cookie: $SESSION_COOKIE=$REDIS_APP_COOKIE" "$REDIS_APP_URL/" >"$OUT_DIR/profile-redis.html"
+}
+
+stop_redis_app() {
+  stop_server REDIS_APP_PID
+  REDIS_APP_URL=""
+  REDIS_APP_COOKIE=""
+  stop_server REDIS_PID
 }
 
 part_login() {
@@ -182,7 +224,7 @@ part_memory() {
   local idle idle_hwm after hwm rows
   idle=$(rss_kb "$APP_PID")
   idle_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$APP_PID/status")
-  say "RSS idle: ${idle} kB; creating $SESSIONS sessions (POST /api/login)"
+  say "RSS idle: ${idle} kB; creating $SESSIONS signed-in sessions (complete logins)"
   local result
   result=$(node "$BENCH_DIR/login-client.mjs" sessions "$SESSIONS" 16) || die "creating sessions failed: $result"
   sleep 2
@@ -197,7 +239,7 @@ part_memory() {
     '{ idleKb: +a[0], idlePeakKb: +a[1], sessions: +a[2], afterKb: +a[3], peakKb: +a[4],
        storeRows: a[5] === "null" ? null : +a[5], creation: JSON.parse(a[6]) }' \
     "$idle" "$idle_hwm" "$SESSIONS" "$after" "$hwm" "$rows" "$result"
-  write_meta memory "VmRSS of the app 2 s after start (fresh SQLite store), then 2 s after node bench/login-client.mjs sessions $SESSIONS 16 (each POST /api/login stores a new session with a pending login)"
+  write_meta memory "VmRSS of the app 2 s after start (fresh SQLite store), then 2 s after node bench/login-client.mjs sessions $SESSIONS 16 (complete logins through the stand-in, 16 in flight: each leaves one signed-in session)"
   stop_app
   stop_provider
 }
@@ -252,4 +294,5 @@ done
 for part in "${parts[@]}"; do
   "part_$part"
 done
-[[ " ${parts[*]} " == *" report "* ]] || part_report
+# BENCH_NO_REPORT=1 (bench/compare.sh): raw results in OUT_DIR only, RESULTS.md untouched.
+[[ " ${parts[*]} " == *" report "* || -n "${BENCH_NO_REPORT:-}" ]] || part_report
