@@ -312,3 +312,30 @@ async fn cross_origin_posts_are_refused_and_logged() {
     assert_eq!(browser.send(request).await.status, 403);
     assert!(support::warned("cross-site request refused"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_naming_another_issuer_is_a_mix_up_and_rejected() {
+    let (_app, provider, browser) = setup().await;
+    let callback_from = |issuer: &str| {
+        let browser = &browser;
+        let provider = &provider;
+        let issuer: String = url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect();
+        async move {
+            let started = browser.post_form("/api/login", &[("return_to", "/")]).await;
+            let authorize = started.provider_redirect(provider);
+            let code = provider.authorize(&authorize);
+            let state = query_value(&authorize, "state");
+            browser
+                .get(&format!("/callback?code={code}&state={state}&iss={issuer}"))
+                .await
+        }
+    };
+    // RFC 9207: the response says it comes from another issuer (an attacker's provider).
+    let mixed_up = callback_from("https://attacker.example").await;
+    assert_rejected(&browser, &mixed_up, "provider_error", 400, "mix-up").await;
+    assert!(!support::signed_in(&browser.get("/").await));
+    // The same check lets FusionAuth's own `iss` through.
+    let genuine = callback_from(&provider.issuer).await;
+    assert_eq!(genuine.location.as_deref(), Some("/"), "{}", genuine.body);
+    assert!(support::signed_in(&browser.get("/").await));
+}

@@ -230,3 +230,20 @@ async fn the_account_page_comes_from_fusionauth_with_the_users_token() {
         "the token was refreshed once before giving up"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_token_due_for_refresh_is_refreshed_before_asking_fusionauth() {
+    let (_app, provider, browser) = app().await;
+    // A one-second token is due at once: the account page must not send it to FusionAuth.
+    provider.set_access_token_ttl(1);
+    browser.log_in(&provider, "/account").await;
+    provider.set_access_token_ttl(3600);
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("richard@example.com"), "{}", page.body);
+    assert_eq!(
+        provider.refresh_grants(),
+        1,
+        "the token was refreshed once, before FusionAuth was asked"
+    );
+}

@@ -47,7 +47,9 @@ Example secrets are sent only to a FusionAuth on this machine; elsewhere random 
 
 /// Parses the `setup` arguments and environment, runs, prints one line per step.
 pub async fn cli(args: &[String]) -> ExitCode {
-    let _ = dotenvy::dotenv();
+    // The file this run will write is also the one it reads: a re-run must see the secrets the
+    // first run wrote there (elsewhere than loopback they are random), or it would make new ones.
+    let _ = dotenvy::from_path(settings_file(args));
     let options = match parse_options(args, |name| std::env::var(name).ok()) {
         Ok(Some(options)) => options,
         Ok(None) => {
@@ -106,6 +108,15 @@ fn parse_flags(args: &[String]) -> Result<Option<Flags>, UsageError> {
         }
     }
     Ok(Some(flags))
+}
+
+/// The settings file of this run: `--env-file PATH`, or `.env`.
+fn settings_file(args: &[String]) -> PathBuf {
+    parse_flags(args)
+        .ok()
+        .flatten()
+        .and_then(|flags| flags.env_file)
+        .unwrap_or_else(|| PathBuf::from(".env"))
 }
 
 /// The options from the command line and the environment; `Ok(None)` means `--help`.
@@ -168,6 +179,22 @@ fn secret_for(fusionauth_url: &Url, wanted: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_file_read_is_the_one_written() {
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(settings_file(&args(&[])), PathBuf::from(".env"));
+        assert_eq!(
+            settings_file(&args(&["--dry-run", "--env-file", "deploy/prod.env"])),
+            PathBuf::from("deploy/prod.env")
+        );
+        let options = parse_options(&args(&["--env-file", "deploy/prod.env"]), |name| {
+            (name == "FUSIONAUTH_API_KEY").then(|| "key".to_owned())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.env_file, PathBuf::from("deploy/prod.env"));
+    }
 
     #[test]
     fn options_come_from_arguments_and_environment() {
