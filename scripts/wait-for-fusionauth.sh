@@ -4,7 +4,8 @@
 #
 # Usage: scripts/wait-for-fusionauth.sh kickstart|bootstrap [TIMEOUT]
 #   kickstart  (kickstart/kickstart.json) /api/status answers 200, the application CLIENT_ID exists,
-#              richard@example.com is registered to it (the kickstart's last request) and the
+#              richard@example.com is registered to it and to the other application
+#              (otherClientId: the kickstart's last request, so every earlier one has run) and the
 #              discovery document names the issuer http://localhost:9011
 #   bootstrap  (kickstart/bootstrap/kickstart.json) /api/status answers 200 and the API key finds
 #              richard@example.com (the bootstrap kickstart's only request)
@@ -22,6 +23,8 @@ api_key="${FUSIONAUTH_API_KEY:-$(from_compose_env FUSIONAUTH_API_KEY)}"
 client_id="${CLIENT_ID:-$(from_compose_env CLIENT_ID)}"
 issuer="${ISSUER:-$(from_compose_env ISSUER)}"
 user_email="richard@example.com"
+# The kickstart's other application: its registration of richard is the kickstart's last request.
+other_client_id=$(node -p 'require("./kickstart/kickstart.json").variables.otherClientId')
 
 # GET with the API key; prints the body, fails on any non-2xx.
 api() { curl -fsS --max-time 10 -H "Authorization: $api_key" "$url$1"; }
@@ -35,8 +38,8 @@ ready() {
     kickstart)
       api "/api/application/$client_id" >/dev/null || { echo "application $client_id: not yet"; return 1; }
       api "/api/user?email=${user_email/@/%40}" |
-        json_check "(j.user.registrations||[]).some(r => r.applicationId === '$client_id')" ||
-        { echo "$user_email registered to $client_id: not yet"; return 1; }
+        json_check "['$client_id', '$other_client_id'].every(id => (j.user.registrations||[]).some(r => r.applicationId === id))" ||
+        { echo "$user_email registered to $client_id and $other_client_id: not yet"; return 1; }
       curl -fsS --max-time 5 "$url/.well-known/openid-configuration" | json_check "j.issuer === '$issuer'" ||
         { echo "discovery issuer $issuer: not yet"; return 1; }
       ;;

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { resolveKickstartRequests } from '../provider/kickstart.mjs';
+import { parseEnvFile } from '../support/env.mjs';
 import { captureStandIn } from './standin-capture.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -75,18 +76,6 @@ export function requestTypeFor(method, urlPath) {
     );
   }
   return row.type;
-}
-
-/** KEY=VALUE lines of an env file (compose.env). */
-export function parseEnvFile(file) {
-  const out = {};
-  for (const raw of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return out;
 }
 
 /** The pinned client version and the FusionAuth version it must match. */

@@ -17,6 +17,13 @@ export const CLIENT_ID = suite.clientId;
 export const CONTROL_URL = SAME_SITE.controlUrl;
 /** Set when the suite runs against a real FusionAuth: stand-in-only tests are skipped. */
 export const REAL_FUSIONAUTH = !!process.env.FUSIONAUTH_URL;
+/**
+ * Set (E2E_PROVISIONED_BY=setup) when that FusionAuth was provisioned by `leptos-fusionauth setup`
+ * rather than the kickstart: it has only the demo user and this app, so the tests of the
+ * kickstart's other users and of its other application skip themselves. Anywhere else such a test
+ * fails when FusionAuth lacks them (a broken kickstart must not pass as skipped).
+ */
+export const PROVISIONED_BY_SETUP = process.env.E2E_PROVISIONED_BY === 'setup';
 /** The app's STEP_UP_MAX_AGE_SECS in this suite. */
 export const STEP_UP_MAX_AGE_SECS = stepUpMaxAgeSecs();
 
@@ -123,13 +130,13 @@ export async function submitCredentials(page: Page, email: string, password: str
 
 /**
  * Submit `user`'s credentials on FusionAuth's form and wait until the browser is back at the app
- * (past /callback). Against a real FusionAuth, a kickstart user other than the demo user may not
- * exist (a FusionAuth provisioned by `setup` has only the demo user): the test is skipped then.
+ * (past /callback). On a FusionAuth provisioned by `setup` (PROVISIONED_BY_SETUP), a kickstart
+ * user other than the demo user does not exist: the test is skipped then.
  */
 export async function submitAndReturn(page: Page, user: Credentials, deployment: Deployment = SAME_SITE) {
   await submitCredentials(page, user.email, user.password);
   const backAtApp = (url: URL) => isAppUrl(url.href, deployment) && !url.pathname.startsWith('/callback');
-  if (REAL_FUSIONAUTH && user.email !== USER_EMAIL) {
+  if (PROVISIONED_BY_SETUP && user.email !== USER_EMAIL) {
     const refused = await Promise.race([
       page.waitForURL(backAtApp, { timeout: 15_000 }).then(() => false, () => false),
       page.getByText('Invalid login credentials.').waitFor({ timeout: 15_000 }).then(() => true, () => false),
@@ -213,8 +220,8 @@ export async function readClaims(page: Page): Promise<Record<string, unknown>> {
 /**
  * Sign in to the other application as the demo user: its Login goes to FusionAuth, which shows its
  * form (submitted with the demo user's password) or, with an SSO session, sends the browser
- * straight back. Against a real FusionAuth provisioned by `setup` (no "OtherExampleApp"),
- * FusionAuth shows no form and never comes back: the test is skipped then.
+ * straight back. On a FusionAuth provisioned by `setup` (PROVISIONED_BY_SETUP: no
+ * "OtherExampleApp"), FusionAuth shows no form and never comes back: the test is skipped then.
  */
 export async function signInToOtherApp(page: Page, deployment: Deployment = SAME_SITE) {
   await page.goto(`${deployment.otherAppUrl}/`);
@@ -227,7 +234,7 @@ export async function signInToOtherApp(page: Page, deployment: Deployment = SAME
   ]);
   if (where === 'form') {
     await submitCredentials(page, USER_EMAIL, USER_PASSWORD);
-  } else if (where !== 'back' && REAL_FUSIONAUTH) {
+  } else if (where !== 'back' && PROVISIONED_BY_SETUP) {
     test.skip(true, 'this FusionAuth has no "OtherExampleApp" (the kickstart makes it, `setup` does not)');
   }
   await expect(signedIn).toBeVisible();

@@ -1,7 +1,7 @@
 //! What the pages may ask of authentication: the server functions, and the types the browser is
-//! allowed to see (re-exported from the leaf modules [`types`] and [`failure`]). The protocol
-//! itself lives in `crate::server` and only runs on the server: each server function here is
-//! one call down into `crate::server::flows`.
+//! allowed to see (re-exported from the leaf modules [`types`], [`failure`] and [`admin`]). The
+//! protocol itself lives in `crate::server` and only runs on the server: each server function
+//! here is one call down into `crate::server::flows`.
 
 pub mod admin;
 pub mod failure;

@@ -1,3 +1,7 @@
+//! `/auth/error?reason=…`: where every rejected sign-in ends — a 4xx page (503 when a service is
+//! down) that says in words what went wrong and what to do next. The server redirects here; it
+//! never imports this page.
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -1,3 +1,5 @@
+//! The page of every path no route knows: a 404 with a way home.
+
 use leptos::prelude::*;
 
 use super::status::set_http_status;
