@@ -6,12 +6,12 @@
 
 mod support;
 
-use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use support::{browser_signed_in, Browser, MockProvider, TestApp, SUBJECT};
-
-const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789abcdef";
+use support::{
+    browser_signed_in,
+    webhooks::{deliver, deliver_signed, signature, WEBHOOK_SECRET},
+    Browser, MockProvider, TestApp, SUBJECT,
+};
 
 async fn app_with_webhooks() -> (TestApp, MockProvider) {
     support::capture_logs();
@@ -29,39 +29,6 @@ async fn signed_in_browser(app: &TestApp, provider: &MockProvider) -> Browser {
     browser.log_in(provider, "/").await;
     assert!(browser_signed_in(&browser).await);
     browser
-}
-
-/// FusionAuth's signature header for `body`, signed with `secret`.
-fn signature(secret: &str, body: &[u8]) -> String {
-    let claims = json!({ "request_body_sha256": STANDARD.encode(Sha256::digest(body)) });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
-}
-
-/// POSTs `body` to the webhook endpoint with `signature` (if any): the status.
-async fn deliver(app: &TestApp, body: &[u8], signature: Option<String>) -> u16 {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}/webhooks/fusionauth", app.url))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    if let Some(signature) = signature {
-        request = request.header("X-FusionAuth-Signature-JWT", signature);
-    }
-    request.send().await.unwrap().status().as_u16()
-}
-
-async fn deliver_signed(app: &TestApp, event: serde_json::Value) -> u16 {
-    let body = json!({ "event": event }).to_string();
-    deliver(
-        app,
-        body.as_bytes(),
-        Some(signature(WEBHOOK_SECRET, body.as_bytes())),
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

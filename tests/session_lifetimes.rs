@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use leptos_fusionauth::server::config::AppConfig;
-use support::{app::fresh_sqlite_url, signed_in, MockProvider, TestApp};
+use support::{app::fresh_sqlite_url, signed_in, MockProvider, TestApp, SUBJECT};
 use tower_sessions_sqlx_store::sqlx::{self, SqlitePool};
 
 async fn records_in(url: &str) -> i64 {
@@ -110,4 +110,16 @@ async fn the_profile_says_when_the_session_ends_at_the_latest() {
     let ends = time::OffsetDateTime::now_utc() + time::Duration::hours(24);
     let expected = format!("Your session ends at the latest on {} ", ends.date());
     assert!(page.body.contains(&expected), "{}", page.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_index_forgets_expired_sessions() {
+    let (app, _browser) =
+        signed_in_with_lifetimes(Duration::from_secs(2), Duration::from_secs(60)).await;
+    assert_eq!(app.store.sessions_of(SUBJECT).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert!(
+        app.store.sessions_of(SUBJECT).await.unwrap().is_empty(),
+        "an expired session is no longer a session of the user"
+    );
 }

@@ -11,8 +11,12 @@ use std::{
     time::Duration,
 };
 
+use serde_json::json;
 use support::{
-    browser::SESSION_COOKIE, eventually, query_value, signed_in, Browser, MockProvider, TestApp,
+    browser::SESSION_COOKIE,
+    eventually, query_value, signed_in,
+    webhooks::{deliver_signed, WEBHOOK_SECRET},
+    Browser, MockProvider, TestApp, SUBJECT,
 };
 
 /// A redis-server child process, with append-only persistence in a temp directory so that a
@@ -297,4 +301,72 @@ async fn on_redis_too_reading_pages_keeps_a_session_and_idleness_ends_it() {
     }
     tokio::time::sleep(Duration::from_millis(2600)).await;
     assert!(browser.get("/").await.body.contains("Hello Guest"));
+}
+
+/// An instance that accepts FusionAuth's signed webhooks.
+async fn instance_with_webhooks(provider: &MockProvider, store_url: &str) -> TestApp {
+    TestApp::builder(&provider.issuer)
+        .store(store_url)
+        .var("FUSIONAUTH_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .start()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance() {
+    let redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    let instance_a = instance_with_webhooks(&provider, &redis.url()).await;
+    let instance_b = instance_with_webhooks(&provider, &redis.url()).await;
+    let signed_in_on = |instance: &TestApp| {
+        let browser = instance.browser();
+        let provider = &provider;
+        async move {
+            browser.log_in(provider, "/").await;
+            assert!(signed_in(&browser.get("/").await));
+            browser
+        }
+    };
+
+    // "Sign out everywhere" through B ends the laptop's session, made and used through A.
+    let laptop = signed_in_on(&instance_a).await;
+    let phone = signed_in_on(&instance_b).await;
+    phone.post_form("/api/logout_everywhere", &[]).await;
+    assert!(!signed_in(&laptop.get("/").await), "A sees it ended");
+    assert!(
+        !signed_in(&same_browser_on(&instance_b, &laptop).get("/").await),
+        "B sees it ended"
+    );
+
+    // FusionAuth's webhook reaches one instance (A); the tablet uses the other (B).
+    let tablet = signed_in_on(&instance_b).await;
+    let revoked = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT,
+        "applicationTimeToLiveInSeconds": {}, "id": "e-redis", "createInstant": 1 });
+    assert_eq!(deliver_signed(&instance_a, revoked).await, 200);
+    assert!(!signed_in(&tablet.get("/").await));
+    assert!(instance_b
+        .store
+        .sessions_of(SUBJECT)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_the_user_index_forgets_expired_sessions() {
+    let redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    let app = TestApp::builder(&provider.issuer)
+        .store(&redis.url())
+        .configure(|config| config.session_idle = Duration::from_secs(2))
+        .start()
+        .await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    assert_eq!(app.store.sessions_of(SUBJECT).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert!(
+        app.store.sessions_of(SUBJECT).await.unwrap().is_empty(),
+        "an expired session is no longer a session of the user"
+    );
 }

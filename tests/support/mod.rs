@@ -1,6 +1,7 @@
 //! Test support, one role per module: [`provider`] (an OpenID provider the test controls),
-//! [`app`] (the app under test), [`browser`] (a cookie-keeping HTTP client) and [`logs`]
-//! (captured log lines). The checks every test file shares are here.
+//! [`app`] (the app under test), [`browser`] (a cookie-keeping HTTP client), [`logs`] (captured
+//! log lines) and [`webhooks`] (FusionAuth's signed events). The checks every test file shares
+//! are here.
 
 // Each test file uses a part of this module.
 #![allow(dead_code, unused_imports)]
@@ -9,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod logs;
 pub mod provider;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 
