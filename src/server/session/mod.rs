@@ -142,8 +142,8 @@ impl AuthSession {
 
     /// The contents of a record read from the store directly (not through a request's session).
     pub fn from_record(record: &Record) -> Option<Self> {
-        let value = record.data.get(Self::KEY)?;
-        serde_json::from_value(value.clone()).ok()
+        // Deserialized from the borrowed value: no copy of the record's JSON.
+        Self::deserialize(record.data.get(Self::KEY)?).ok()
     }
 }
 
@@ -163,7 +163,7 @@ pub fn record_owner(record: &Record) -> RecordOwner {
     record
         .data
         .get(AuthSession::KEY)
-        .and_then(|value| serde_json::from_value::<Contents>(value.clone()).ok())
+        .and_then(|value| Contents::deserialize(value).ok())
         .and_then(|contents| contents.user)
         .map(|user| RecordOwner {
             subject: Some(user.subject),

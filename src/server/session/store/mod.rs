@@ -32,7 +32,7 @@ use tower_sessions::{
 };
 
 use crate::server::{config::SessionStoreUrl, session::record_owner};
-use lifetime::{SessionLifetimes, TouchLog};
+use lifetime::{RecordOwner, SessionLifetimes, TouchLog};
 use redis::RedisSessions;
 use sqlite::SqliteSessions;
 
@@ -198,15 +198,15 @@ impl AppSessionStore {
         }
     }
 
-    /// Gives `record` the expiry its owner's lifetimes allow.
-    fn set_expiry(&self, record: &mut Record) {
+    /// Gives `record` the expiry its owner's lifetimes allow; answers the owner (for [`Self::index`]).
+    fn set_expiry(&self, record: &mut Record) -> RecordOwner {
         let owner = record_owner(record);
         record.expiry_date = self.lifetimes.expiry(&owner, OffsetDateTime::now_utc());
+        owner
     }
 
-    /// Records who `record` belongs to (or that it belongs to nobody).
-    async fn index(&self, record: &Record) -> session_store::Result<()> {
-        let owner = record_owner(record);
+    /// Records that `record` belongs to `owner` (or to nobody).
+    async fn index(&self, record: &Record, owner: &RecordOwner) -> session_store::Result<()> {
         let (id, expiry) = (&record.id, record.expiry_date);
         match (&*self.backend, owner.subject.as_deref()) {
             (Backend::Sqlite(sqlite), Some(subject)) => sqlite
@@ -258,22 +258,22 @@ impl AppSessionStore {
 #[async_trait]
 impl SessionStore for AppSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.set_expiry(record);
+        let owner = self.set_expiry(record);
         match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.create(record).await?,
             Backend::Redis(redis) => redis.store.create(record).await?,
         }
-        self.index(record).await
+        self.index(record, &owner).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut record = record.clone();
-        self.set_expiry(&mut record);
+        let owner = self.set_expiry(&mut record);
         match &*self.backend {
             Backend::Sqlite(sqlite) => sqlite.store.save(&record).await?,
             Backend::Redis(redis) => redis.store.save(&record).await?,
         }
-        self.index(&record).await
+        self.index(&record, &owner).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
