@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use super::status::set_http_status;
 use crate::auth::{account, AccountUnavailable, AccountView};
 
 #[component]
@@ -56,17 +55,15 @@ fn AccountDetails(view: AccountView) -> impl IntoView {
 
 #[component]
 fn AccountProblem(problem: AccountUnavailable) -> impl IntoView {
-    let (status, message) = match problem {
-        AccountUnavailable::TokenRefused => (
-            401,
-            "FusionAuth no longer accepts this session. Please log in again.",
-        ),
-        AccountUnavailable::ProviderUnavailable => (
-            503,
-            "The identity provider is unreachable right now. Please try again in a moment.",
-        ),
+    // The status (401, 503) is set by the server function that found the problem.
+    let message = match problem {
+        AccountUnavailable::TokenRefused => {
+            "FusionAuth no longer accepts this session. Please log in again."
+        }
+        AccountUnavailable::ProviderUnavailable => {
+            "The identity provider is unreachable right now. Please try again in a moment."
+        }
     };
-    set_http_status(status);
     view! {
         <section class="card error" aria-labelledby="account-error-title">
             <h1 id="account-error-title">"Your account"</h1>

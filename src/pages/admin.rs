@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use super::status::set_http_status;
 use crate::auth::{admin_overview, AdminView, Denied};
 
 #[component]
@@ -40,7 +39,7 @@ fn AdminOverview(view: AdminView) -> impl IntoView {
 
 #[component]
 fn RoleMissing(role: String) -> impl IntoView {
-    set_http_status(403);
+    // The 403 is set by the server function's guard (`refuse`), for this page and its callers.
     view! {
         <section class="card error" aria-labelledby="forbidden-title">
             <h1 id="forbidden-title">"Not allowed"</h1>
