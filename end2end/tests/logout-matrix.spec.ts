@@ -29,6 +29,17 @@ async function webhooksFrom(request: APIRequestContext, deployment: Deployment) 
   return REAL_FUSIONAUTH ? undefined : watchWebhooks(request, deployment);
 }
 
+/**
+ * Signed in here and in the other application of the tenant; from then on, the stand-in's webhook
+ * log and the front-channel requests of FusionAuth's logout page are watched.
+ */
+async function signedInHereAndInTheOtherApp(page: Page, request: APIRequestContext, deployment: Deployment) {
+  await signIn(page, { deployment });
+  await signInToOtherApp(page, deployment);
+  const webhooks = await webhooksFrom(request, deployment);
+  return { webhooks, frontChannel: watchFrontChannelLogout(page, deployment) };
+}
+
 /** This app's next page view. */
 async function nextPageView(page: Page, deployment: Deployment) {
   await page.goto(`${deployment.appUrl}/`);
@@ -55,10 +66,7 @@ test('Logout in the other application, without revocation: ends the session here
   request,
   deployment,
 }) => {
-  await signIn(page, { deployment });
-  await signInToOtherApp(page, deployment);
-  const webhooks = await webhooksFrom(request, deployment);
-  const frontChannel = watchFrontChannelLogout(page, deployment);
+  const { webhooks, frontChannel } = await signedInHereAndInTheOtherApp(page, request, deployment);
 
   await logOutOfOtherApp(page, { deployment });
 
@@ -86,10 +94,7 @@ test('Logout everywhere in the other application (global revocation) ends the se
   request,
   deployment,
 }) => {
-  await signIn(page, { deployment });
-  await signInToOtherApp(page, deployment);
-  const webhooks = await webhooksFrom(request, deployment);
-  const frontChannel = watchFrontChannelLogout(page, deployment);
+  const { webhooks, frontChannel } = await signedInHereAndInTheOtherApp(page, request, deployment);
 
   await logOutOfOtherApp(page, { everywhere: true, deployment });
   // FusionAuth revoked every refresh token of the user and announced it (the all-tokens variant,
