@@ -42,6 +42,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 
 # Only what the build reads (docs, scripts and end-to-end tests do not invalidate this layer).
 COPY Cargo.toml Leptos.toml ./
+COPY crates ./crates
+COPY examples ./examples
 COPY src ./src
 COPY style ./style
 COPY public ./public
@@ -50,7 +52,7 @@ COPY tests ./tests
 # target/ lives in a cache mount (kept between builds), so copy the results out of it.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo leptos build --release \
+    cargo leptos build --release --project leptos-fusionauth-demo \
     && mkdir -p /out \
     && cp target/release/leptos-fusionauth /out/ \
     && cp -r target/site /out/site

@@ -41,9 +41,10 @@ for tool in sqlite3 redis-server redis-cli; do
 done
 
 # The attempt lifetime, as the app has it.
-ATTEMPT_LIFETIME_SECS=$(sed -n 's/^pub const PENDING_LOGIN_MAX_AGE_SECS: i64 = \([0-9 *]*\);$/\1/p' \
-  "$REPO_ROOT/src/server/login_attempts.rs")
-[[ -n "$ATTEMPT_LIFETIME_SECS" ]] || die "PENDING_LOGIN_MAX_AGE_SECS not found in src/server/login_attempts.rs"
+ATTEMPTS_SOURCE="$REPO_ROOT/crates/leptos-fusionauth/src/server/login_attempts.rs"
+ATTEMPT_LIFETIME_SECS=$(sed -n 's/^pub(crate) const PENDING_LOGIN_MAX_AGE_SECS: i64 = \([0-9 *]*\);$/\1/p' \
+  "$ATTEMPTS_SOURCE")
+[[ -n "$ATTEMPT_LIFETIME_SECS" ]] || die "PENDING_LOGIN_MAX_AGE_SECS not found in $ATTEMPTS_SOURCE"
 ATTEMPT_LIFETIME_SECS=$((ATTEMPT_LIFETIME_SECS))
 
 # A private copy of the release binary.

@@ -41,9 +41,9 @@ const APP_URL = trimSlash(setting('APP_URL'));
 const APP_CONNECT = trimSlash(process.env.APP_CONNECT ?? `http://127.0.0.1:${new URL(demoSetting('APP_URL')).port}`);
 const { email: EMAIL, password: PASSWORD } = demoUser();
 const SESSION_COOKIE = 'leptos_fusionauth_session';
-// The login-attempt cookie (src/server/login_attempts.rs; `__Host-` prefixed on https only).
+// The login-attempt cookie (crates/leptos-fusionauth/src/server/login_attempts.rs; `__Host-` prefixed on https only).
 const LOGIN_COOKIE = 'leptos_fusionauth_login';
-// The longest return path the app keeps (MAX_RETURN_PATH in src/server/return_to.rs).
+// The longest return path the app keeps (MAX_RETURN_PATH in crates/leptos-fusionauth/src/server/return_to.rs).
 const LONGEST_RETURN_PATH = `/flood?pad=${'x'.repeat(256 - '/flood?pad='.length)}`;
 const APP_ORIGIN = new URL(APP_URL).origin;
 const MAX_HOPS = 20;

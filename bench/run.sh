@@ -62,7 +62,7 @@ part_build() {
   "$REPO_ROOT/scripts/setup-toolchain.sh" --browser
   command -v wrk >/dev/null || apt_install wrk
   say "cargo leptos build --release"
-  cargo leptos build --release
+  cargo leptos build --release --project leptos-fusionauth-demo
   say "ceiling server (bench/ceiling)"
   # Start from the app's lock file: same axum, hyper and tokio versions as the app.
   [[ -f "$BENCH_DIR/ceiling/Cargo.lock" ]] || cp "$REPO_ROOT/Cargo.lock" "$BENCH_DIR/ceiling/Cargo.lock"
@@ -249,7 +249,7 @@ part_devloop() {
   # A separate site root: the dev bundle must not replace the release one in target/site.
   local site="$REPO_ROOT/target/bench-dev-site" log="$BENCH_WORK/devloop.log" times=() start end i
   dev_build() {
-    if ! LEPTOS_SITE_ROOT="$site" cargo leptos build >"$log" 2>&1; then
+    if ! LEPTOS_SITE_ROOT="$site" cargo leptos build --project leptos-fusionauth-demo >"$log" 2>&1; then
       cat "$log" >&2
       die "cargo leptos build failed"
     fi

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromiumLaunchOptions } from './support/chromium.mjs';
+import { serialSuite, webServerDefaults } from './support/suite.mjs';
 import { REPO_ROOT, deployments, envExample, setting, stepUpMaxAgeSecs, suiteSettings } from './support/env.mjs';
 import type { DeploymentOptions } from './tests/helpers';
 
@@ -33,17 +34,8 @@ const port = (url: string) => new URL(url).port;
 const targetDir = path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR ?? 'target');
 const appCommand = process.env.APP_COMMAND ?? JSON.stringify(path.join(targetDir, 'release', 'leptos-fusionauth'));
 
-const reuse = !process.env.CI;
-const serverOutput = process.env.E2E_SERVER_LOGS ? 'pipe' : 'ignore';
-
 /** What every server entry shares. */
-const server = {
-  timeout: 60_000,
-  reuseExistingServer: reuse,
-  stdout: serverOutput,
-  stderr: 'pipe',
-  gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-} as const;
+const server = webServerDefaults;
 
 /** The app (release binary built by `cargo leptos build --release`) for one deployment. */
 function appServer(name: string, { appUrl, issuer }: { appUrl: string; issuer: string }, env: Record<string, string>) {
@@ -89,12 +81,7 @@ const crossSiteKickstart = JSON.stringify({ issuer: crossSite.issuer, appUrl: cr
 export default defineConfig<DeploymentOptions>({
   testDir: './tests',
   // The specs share one identity provider whose state some of them change (stop/start, key rotation).
-  fullyParallel: false,
-  workers: 1,
-  retries: 0,
-  forbidOnly: !!process.env.CI,
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  ...serialSuite,
   reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
   outputDir: 'test-results',
   use: {

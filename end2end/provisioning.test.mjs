@@ -192,9 +192,17 @@ const FIELDS = {
 const assertFieldsOf = (type, object, where) => {
   for (const key of Object.keys(object)) assert.ok(FIELDS[type].includes(key), `${where}: "${key}" is not a field of ${type}`);
 };
-/** The events this app handles; the tenant enables them and the webhook subscribes to them. */
-const WEBHOOK_EVENTS = ['jwt.refresh-token.revoke', 'user.deactivate', 'user.delete', 'user.registration.delete',
-  'user.registration.update'];
+/**
+ * The events the app handles, read from the library's one table of them (HANDLED_EVENTS in
+ * crates/leptos-fusionauth/src/server/webhooks/event.rs): the tenant must enable them and the
+ * webhook subscribe to them, in its order.
+ */
+const WEBHOOK_EVENTS = (() => {
+  const source = fs.readFileSync(path.join(repoRoot, 'crates/leptos-fusionauth/src/server/webhooks/event.rs'), 'utf8');
+  const table = /HANDLED_EVENTS: \[\(&str, Effect\); \d+\] = \[([\s\S]*?)\];/.exec(source);
+  assert.ok(table, 'HANDLED_EVENTS not found in the library');
+  return [...table[1].matchAll(/\("([a-z.-]+)", Effect::/g)].map((m) => m[1]);
+})();
 
 // The values the app side claims (.env.example); everything else must agree with them.
 const APP_URL = trimSlash(envExample.APP_URL ?? '');

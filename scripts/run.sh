@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the app at http://localhost:5001 with `cargo leptos watch` (edits rebuild and reload).
+# Runs the app at http://localhost:5001 with `cargo leptos watch` (edits rebuild and reload);
+# `scripts/run.sh minimal` runs examples/minimal there instead.
 # When ISSUER points at localhost:9011 and nothing answers there, the stand-in provider
 # (end2end/provider) is started too: log in as richard@example.com / password.
 set -euo pipefail
@@ -27,4 +28,5 @@ if [[ "$issuer" == "http://localhost:9011" ]] &&
 fi
 
 echo "building; then open http://localhost:5001 (first build takes a few minutes)"
-cargo leptos watch
+# The workspace has two Leptos apps: this one, and examples/minimal (`scripts/run.sh minimal`).
+cargo leptos watch --project "${1:-leptos-fusionauth-demo}"

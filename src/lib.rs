@@ -1,12 +1,13 @@
-//! leptos-fusionauth: a Leptos 0.8 full-stack app that signs people in through FusionAuth with
-//! OpenID Connect, as a backend-for-frontend (tokens never leave the server).
+//! The demo app of `leptos-fusionauth`: FusionAuth's Flask tutorial as a Leptos 0.8 full-stack
+//! app that signs people in through the `leptos-fusionauth` crate, as a backend-for-frontend
+//! (tokens never leave the server).
 //!
 //! * [`app`] — the HTML shell and the router (shared by server and browser).
-//! * [`auth`] — the server functions the pages call (login, register, logout, current user) and
-//!   the types the browser may see.
+//! * [`auth`] — the server functions the pages call (one line each into the library, or into
+//!   `server` for the protected pages) and the types the browser may see.
 //! * [`pages`] — the views.
-//! * `server` — everything that only runs on the server (configuration, the OpenID Connect
-//!   protocol, sessions, HTTP routes), compiled only with the `ssr` feature.
+//! * `server` — start-up and the protected pages' server-function bodies, compiled only with
+//!   the `ssr` feature.
 //! * `setup` — the `leptos-fusionauth setup` command that configures an existing FusionAuth
 //!   (also `ssr` only).
 

@@ -6,8 +6,10 @@
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
-        Some((command, rest)) if command == "setup" => leptos_fusionauth::setup::cli(rest).await,
-        _ => leptos_fusionauth::server::run().await,
+        Some((command, rest)) if command == "setup" => {
+            leptos_fusionauth_demo::setup::cli(rest).await
+        }
+        _ => leptos_fusionauth_demo::server::run().await,
     }
 }
 

@@ -54,12 +54,7 @@ async fn a_user_not_registered_for_this_application_gets_no_session() {
         "another account"
     );
     assert_eq!(browser.session_cookie(), None, "no session was created");
-    assert!(app
-        .store
-        .sessions_of(support::SUBJECT)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(app.open_sessions(support::SUBJECT).await == 0);
     assert!(support::warned("not registered for this application"));
 
     // "Sign in as someone else" forces FusionAuth's form (prompt=login), whatever its session.
@@ -181,6 +176,39 @@ async fn roles_changed_at_fusionauth_count_from_the_next_refresh() {
         home.body
     );
     assert_eq!(browser.get("/admin").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_changed_at_fusionauth_counts_at_the_next_request() {
+    support::capture_logs();
+    let provider = MockProvider::start().await;
+    let app = TestApp::start_with(
+        &provider.issuer,
+        &[(
+            "FUSIONAUTH_WEBHOOK_SECRET",
+            support::webhooks::WEBHOOK_SECRET,
+        )],
+    )
+    .await;
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    provider.set_roles(&["user", "admin"]);
+    // A long-lived access token: without FusionAuth's event the roles would wait for its expiry.
+    assert!(browser
+        .get("/")
+        .await
+        .body
+        .contains("Your roles here: user."));
+    let changed = serde_json::json!({ "type": "user.registration.update",
+        "applicationId": support::CLIENT_ID, "user": { "id": support::SUBJECT },
+        "registration": { "applicationId": support::CLIENT_ID, "roles": ["user", "admin"] } });
+    assert_eq!(support::webhooks::deliver_signed(&app, changed).await, 200);
+    let home = browser.get("/").await;
+    assert!(
+        home.body.contains("Your roles here: user, admin."),
+        "{}",
+        home.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

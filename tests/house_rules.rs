@@ -1,5 +1,7 @@
-//! Rules of the source tree that a reader relies on, checked so they stay true: no circle of
-//! files in `src/` (dependencies point one way), no function over 60 lines, and the two copies
+//! Rules of the source tree that a reader relies on, checked so they stay true across the whole
+//! workspace — the library (`crates/leptos-fusionauth`), this app and `examples/minimal`: no
+//! circle of files in any crate's `src/` (dependencies point one way), no function over 60
+//! lines (sources and tests), nothing of the demo compiled into the library, and the two copies
 //! of the Leptos settings (`Leptos.toml` and `[package.metadata.leptos]`) in step.
 
 #![allow(clippy::unwrap_used)]
@@ -13,32 +15,52 @@ use syn::{spanned::Spanned, visit::Visit};
 
 const MAX_FUNCTION_LINES: usize = 60;
 
-fn src_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every `.rs` file under `src/` except the binary's `main.rs`, by module path
-/// (`["crate", "server", "oidc"]` for `src/server/oidc/mod.rs`).
-fn modules() -> BTreeMap<Vec<String>, PathBuf> {
-    let mut found = BTreeMap::new();
-    let mut stack = vec![src_dir()];
+/// The library's `src/`.
+fn library_src() -> PathBuf {
+    root().join("crates/leptos-fusionauth/src")
+}
+
+/// The `src/` of every crate of the workspace.
+fn crate_sources() -> Vec<PathBuf> {
+    vec![
+        library_src(),
+        root().join("src"),
+        root().join("examples/minimal/src"),
+    ]
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                if let Some(module) = module_path(&path) {
-                    found.insert(module, path);
-                }
+                found.push(path);
             }
         }
     }
     found
 }
 
-fn module_path(file: &Path) -> Option<Vec<String>> {
-    let relative = file.strip_prefix(src_dir()).unwrap();
+/// Every `.rs` file under a crate's `src/` except the binary's `main.rs`, by module path
+/// (`["crate", "server", "oidc"]` for `src/server/oidc/mod.rs`).
+fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
+    rust_files(src)
+        .into_iter()
+        .filter_map(|file| Some((module_path(src, &file)?, file)))
+        .collect()
+}
+
+fn module_path(src: &Path, file: &Path) -> Option<Vec<String>> {
+    let relative = file.strip_prefix(src).unwrap();
     let mut parts: Vec<String> = relative
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
@@ -89,6 +111,9 @@ impl<'ast> Visit<'ast> for Paths {
         }
         syn::visit::visit_item(self, item);
     }
+
+    /// `pub(crate)` names the crate root without depending on it.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         flatten_use(&item.tree, Vec::new(), &mut self.found);
@@ -145,9 +170,9 @@ fn absolute(here: &[String], children: &BTreeSet<String>, path: &[String]) -> Op
     Some(current)
 }
 
-/// The file-level dependency graph of `src/`.
-fn dependency_graph() -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
-    let modules = modules();
+/// The file-level dependency graph of a crate's `src/`.
+fn dependency_graph(src: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+    let modules = modules(src);
     let mut graph = BTreeMap::new();
     for (module, file) in &modules {
         let syntax = syn::parse_file(&std::fs::read_to_string(file).unwrap()).unwrap();
@@ -203,31 +228,33 @@ fn find_cycle(graph: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<Vec<PathBu
 }
 
 fn short(path: &Path) -> String {
-    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+    path.strip_prefix(root())
         .unwrap_or(path)
         .display()
         .to_string()
 }
 
 #[test]
-fn no_circle_of_files_in_src() {
-    let graph = dependency_graph();
-    let server_oidc = src_dir().join("server/oidc/mod.rs");
+fn no_circle_of_files_in_any_crate() {
+    let library = dependency_graph(&library_src());
     assert!(
-        graph[&server_oidc].contains(&src_dir().join("server/config.rs")),
+        library[&library_src().join("server/oidc/mod.rs")]
+            .contains(&library_src().join("server/config.rs")),
         "the graph sees imports (oidc uses config)"
     );
-    if let Some(cycle) = find_cycle(&graph) {
-        let names: Vec<String> = cycle.iter().map(|p| short(p)).collect();
-        panic!("a circle of files: {}", names.join(" → "));
+    for src in crate_sources() {
+        if let Some(cycle) = find_cycle(&dependency_graph(&src)) {
+            let names: Vec<String> = cycle.iter().map(|p| short(p)).collect();
+            panic!("a circle of files: {}", names.join(" → "));
+        }
     }
 }
 
 #[test]
 fn the_protocol_knows_nothing_of_pages_or_sessions() {
-    let graph = dependency_graph();
-    let oidc_dir = src_dir().join("server/oidc");
-    let allowed = [src_dir().join("server/config.rs")];
+    let graph = dependency_graph(&library_src());
+    let oidc_dir = library_src().join("server/oidc");
+    let allowed = [library_src().join("server/config.rs")];
     for (file, targets) in &graph {
         if !file.starts_with(&oidc_dir) {
             continue;
@@ -241,6 +268,69 @@ fn the_protocol_knows_nothing_of_pages_or_sessions() {
             );
         }
     }
+}
+
+#[test]
+fn the_shared_types_import_nothing_of_the_server() {
+    let graph = dependency_graph(&library_src());
+    let shared = library_src().join("shared");
+    for (file, targets) in graph.iter().filter(|(file, _)| file.starts_with(&shared)) {
+        for target in targets {
+            assert!(
+                target.starts_with(&shared),
+                "{} (compiled for the browser) depends on {}",
+                short(file),
+                short(target)
+            );
+        }
+    }
+}
+
+/// The file names a source file compiles in (`include_str!("…")`, `include_bytes!("…")`).
+fn included_files(source: &str) -> Vec<String> {
+    ["include_str!(\"", "include_bytes!(\""]
+        .iter()
+        .flat_map(|macro_call| source.match_indices(macro_call).map(|(at, m)| at + m.len()))
+        .filter_map(|start| Some(source[start..].split_once('"')?.0.to_owned()))
+        .collect()
+}
+
+#[test]
+fn nothing_of_the_demo_compiles_into_the_library() {
+    let crate_dir = library_src().parent().unwrap().canonicalize().unwrap();
+    let demo_pages = ["\"/admin\"", "\"/account\"", "\"/healthz\""];
+    for file in rust_files(&library_src()) {
+        let source = std::fs::read_to_string(&file).unwrap();
+        for included in included_files(&source) {
+            let target = file
+                .parent()
+                .unwrap()
+                .join(&included)
+                .canonicalize()
+                .unwrap();
+            assert!(
+                target.starts_with(&crate_dir),
+                "{} compiles in {included}, outside the library",
+                short(&file)
+            );
+        }
+        for page in demo_pages {
+            assert!(
+                !source.contains(page),
+                "{} names the demo's {page}",
+                short(&file)
+            );
+        }
+        assert!(
+            !source.contains("leptos_fusionauth_demo"),
+            "{}",
+            short(&file)
+        );
+    }
+    assert_eq!(
+        included_files(r#"include_str!("../../.env.example") include_bytes!("a.bin")"#),
+        ["../../.env.example", "a.bin"]
+    );
 }
 
 #[test]
@@ -290,10 +380,25 @@ impl<'ast> Visit<'ast> for Functions {
     }
 }
 
+/// Every Rust file of the workspace: the crates' sources, their tests and the example.
+fn workspace_rust_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = crate_sources()
+        .iter()
+        .flat_map(|src| rust_files(src))
+        .collect();
+    for tests in [
+        root().join("tests"),
+        root().join("crates/leptos-fusionauth/tests"),
+    ] {
+        files.extend(rust_files(&tests));
+    }
+    files
+}
+
 #[test]
 fn no_function_is_over_sixty_lines() {
     let mut long = Vec::new();
-    for file in modules().into_values() {
+    for file in workspace_rust_files() {
         let syntax = syn::parse_file(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let mut functions = Functions {
             file,
@@ -309,8 +414,49 @@ fn no_function_is_over_sixty_lines() {
     );
 }
 
+/// The lines of `text`, each without its indentation, blank lines dropped.
+fn trimmed_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_readmes_show_the_example_as_it_is() {
+    for readme in ["crates/leptos-fusionauth/README.md", "README.md"] {
+        readme_blocks_are_in_the_example(&std::fs::read_to_string(root().join(readme)).unwrap());
+    }
+}
+
+/// Every `rust,ignore` block of `readme` is, line for line, in `examples/minimal`.
+fn readme_blocks_are_in_the_example(readme: &str) {
+    let example: Vec<String> = rust_files(&root().join("examples/minimal/src"))
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap())
+        .collect();
+    let blocks: Vec<&str> = readme
+        .split("```rust,ignore\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
+        .collect();
+    assert!(
+        blocks.len() >= 3,
+        "the README shows the integration in code blocks"
+    );
+    for block in blocks {
+        let wanted = trimmed_lines(block);
+        let found = example.iter().any(|source| {
+            trimmed_lines(source)
+                .windows(wanted.len())
+                .any(|window| window == wanted.as_slice())
+        });
+        assert!(found, "a README block is not in examples/minimal:\n{block}");
+    }
+}
+
 fn toml_file(name: &str) -> toml::Table {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let path = root().join(name);
     std::fs::read_to_string(path).unwrap().parse().unwrap()
 }
 

@@ -151,6 +151,33 @@ async fn a_provider_slower_than_the_timeout_postpones_the_refresh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotated_while_two_sessions_refresh_signs_nobody_out() {
+    let provider = MockProvider::start().await;
+    provider.set_access_token_ttl(1);
+    let app = TestApp::start(&provider.issuer).await;
+    let (laptop, phone) = (app.browser(), app.browser());
+    laptop.log_in(&provider, "/").await;
+    phone.log_in(&provider, "/").await;
+    // FusionAuth rotates its key: the refreshed tokens are signed with one the app has not seen.
+    provider.set_access_token_ttl(3600);
+    provider.rotate_key();
+    provider.set_refresh_delay(std::time::Duration::from_millis(200));
+    let (on_laptop, on_phone) = tokio::join!(laptop.get("/"), phone.get("/"));
+    assert!(signed_in(&on_laptop), "{}", on_laptop.body);
+    assert!(signed_in(&on_phone), "{}", on_phone.body);
+    assert_eq!(provider.refresh_grants(), 2);
+    assert_eq!(
+        provider.jwks_fetches(),
+        2,
+        "one re-fetch for both refreshes"
+    );
+    for browser in [&laptop, &phone] {
+        let page = browser.get("/").await;
+        assert!(signed_in(&page), "nobody is signed out: {}", page.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_now_gets_a_new_access_token() {
     let (_app, provider, browser) = logged_in_with_ttl(3600).await;
     let refreshed = refresh_now(&browser).await;

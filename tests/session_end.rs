@@ -9,7 +9,7 @@ mod support;
 use serde_json::json;
 use support::{
     browser_signed_in,
-    webhooks::{deliver, deliver_signed, signature, WEBHOOK_SECRET},
+    webhooks::{deliver, deliver_signed, signature, signed_delivery, stamped, WEBHOOK_SECRET},
     Browser, MockProvider, TestApp, SUBJECT,
 };
 
@@ -77,13 +77,13 @@ async fn sign_out_everywhere_ends_the_other_browsers_too() {
         provider.revocations()[0].1,
         "global revocation at FusionAuth"
     );
-    assert!(app.store.sessions_of(SUBJECT).await.unwrap().is_empty());
+    assert!(app.open_sessions(SUBJECT).await == 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_index_follows_login_logout_and_rotation() {
     let (app, provider) = app_with_webhooks().await;
-    let ids = || async { app.store.sessions_of(SUBJECT).await.unwrap().len() };
+    let ids = || async { app.open_sessions(SUBJECT).await };
     let first = signed_in_browser(&app, &provider).await;
     let second = signed_in_browser(&app, &provider).await;
     assert_eq!(ids().await, 2);
@@ -101,12 +101,13 @@ async fn a_signed_revocation_event_ends_every_session_of_the_user() {
     let laptop = signed_in_browser(&app, &provider).await;
     let phone = signed_in_browser(&app, &provider).await;
     let event = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT,
-        "applicationTimeToLiveInSeconds": {}, "id": "e1", "createInstant": 1 });
-    assert_eq!(deliver_signed(&app, event.clone()).await, 200);
+        "applicationTimeToLiveInSeconds": {} });
+    let (body, signature) = signed_delivery(event);
+    assert_eq!(deliver(&app, &body, Some(signature.clone())).await, 200);
     assert!(!browser_signed_in(&laptop).await);
     assert!(!browser_signed_in(&phone).await);
     assert_eq!(
-        deliver_signed(&app, event).await,
+        deliver(&app, &body, Some(signature)).await,
         200,
         "the same event twice is harmless"
     );
@@ -208,6 +209,84 @@ async fn forged_replayed_oversized_and_malformed_webhooks_are_refused() {
         "not a FusionAuth event",
         "body over",
     ] {
+        assert!(
+            support::warned(logged),
+            "no WARN line containing {logged:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_delivery_never_ends_a_newer_session() {
+    let (app, provider) = app_with_webhooks().await;
+    let before = signed_in_browser(&app, &provider).await;
+    let revoke_all = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT });
+    let captured = signed_delivery(revoke_all.clone());
+    assert_eq!(
+        deliver(&app, &captured.0, Some(captured.1.clone())).await,
+        200
+    );
+    assert!(!browser_signed_in(&before).await);
+    // The user signs in again; the captured delivery comes back, as it was (same event id)...
+    let after = signed_in_browser(&app, &provider).await;
+    assert_eq!(deliver(&app, &captured.0, Some(captured.1)).await, 200);
+    assert!(
+        browser_signed_in(&after).await,
+        "the same delivery twice: no second effect"
+    );
+    // ...and as another event created at the same moment: it ends only older sessions.
+    let created = stamped(revoke_all.clone())["createInstant"]
+        .as_i64()
+        .unwrap()
+        - 5_000;
+    let mut resent = revoke_all.clone();
+    resent["createInstant"] = json!(created);
+    assert_eq!(deliver_signed(&app, resent).await, 200);
+    assert!(
+        browser_signed_in(&after).await,
+        "an event never ends a session that began after it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_future_and_undated_events_are_refused_and_the_header_is_checked_first() {
+    let (app, provider) = app_with_webhooks().await;
+    let browser = signed_in_browser(&app, &provider).await;
+    let revoke_all = |created: Option<i64>| {
+        let mut event = json!({ "type": "jwt.refresh-token.revoke", "userId": SUBJECT });
+        if let Some(created) = created {
+            event["createInstant"] = json!(created);
+        }
+        event
+    };
+    let eleven_minutes_ago = support::webhooks::now_ms() - 11 * 60 * 1000;
+    assert_eq!(
+        deliver_signed(&app, revoke_all(Some(eleven_minutes_ago))).await,
+        400
+    );
+    assert_eq!(
+        deliver_signed(&app, revoke_all(Some(1))).await,
+        400,
+        "createInstant 1"
+    );
+    let two_minutes_ahead = support::webhooks::now_ms() + 2 * 60 * 1000;
+    assert_eq!(
+        deliver_signed(&app, revoke_all(Some(two_minutes_ahead))).await,
+        400
+    );
+    let undated = json!({ "event": { "type": "user.delete", "id": "e-undated",
+        "user": { "id": SUBJECT } } })
+    .to_string();
+    let undated = undated.as_bytes();
+    assert_eq!(
+        deliver(&app, undated, Some(signature(WEBHOOK_SECRET, undated))).await,
+        400
+    );
+    // An unsigned body over the size limit: refused for its signature, before it is read.
+    let huge = vec![b' '; 300 * 1024];
+    assert_eq!(deliver(&app, &huge, None).await, 401);
+    assert!(browser_signed_in(&browser).await, "nothing was changed");
+    for logged in ["s old (a replay?)", "ahead", "has no createInstant"] {
         assert!(
             support::warned(logged),
             "no WARN line containing {logged:?}"

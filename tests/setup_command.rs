@@ -18,8 +18,8 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use leptos_fusionauth::setup::{
-    run_setup,
+use leptos_fusionauth_demo::setup::{
+    parse_options, run_setup,
     target::{WEBHOOK_ID, WEBHOOK_KEY_ID},
     Outcome, SetupError, SetupOptions, TargetConfiguration,
 };
@@ -444,21 +444,8 @@ async fn dry_run_shows_the_whole_plan_and_changes_nothing() {
     assert!(!env_file.exists(), "a dry run writes no file");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
-    let (url, instance) = fusionauth().await;
-    let env_file = temp_env_file("fresh");
-    let target = TargetConfiguration::default();
-
-    let first = run_setup(&options(&url, env_file.clone(), false))
-        .await
-        .unwrap();
-    assert!(
-        first.iter().all(|r| r.outcome == Outcome::Done),
-        "{first:#?}"
-    );
-
-    let calls = writes(&instance);
+/// The requests of a first run on a fresh instance: each step's write, in order, with its body.
+fn assert_first_run_writes(calls: &[Call], target: &TargetConfiguration) {
     let summary: Vec<(String, String)> = calls
         .iter()
         .map(|c| (c.method.to_string(), c.path.clone()))
@@ -514,8 +501,14 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
         calls[6].body,
         json!({ "registration": { "applicationId": target.client_id } })
     );
+}
 
-    let env = std::fs::read_to_string(&env_file).unwrap();
+/// The settings file of a first run: the application's values and the webhook secret, mode 0600.
+fn assert_settings_file_written(
+    env_file: &std::path::Path,
+    target: &TargetConfiguration,
+) -> String {
+    let env = std::fs::read_to_string(env_file).unwrap();
     assert!(
         env.contains(&format!("CLIENT_ID={}\n", target.client_id)),
         "{env}"
@@ -523,7 +516,7 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&env_file).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env_file).unwrap().permissions().mode();
         assert_eq!(
             mode & 0o777,
             0o600,
@@ -536,6 +529,27 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
         "FUSIONAUTH_WEBHOOK_SECRET={}\n",
         target.webhook_secret
     )));
+
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
+    let (url, instance) = fusionauth().await;
+    let env_file = temp_env_file("fresh");
+    let target = TargetConfiguration::default();
+
+    let first = run_setup(&options(&url, env_file.clone(), false))
+        .await
+        .unwrap();
+    assert!(
+        first.iter().all(|r| r.outcome == Outcome::Done),
+        "{first:#?}"
+    );
+
+    let calls = writes(&instance);
+    assert_first_run_writes(&calls, &target);
+    let env = assert_settings_file_written(&env_file, &target);
 
     let second = run_setup(&options(&url, env_file.clone(), false))
         .await
@@ -550,6 +564,73 @@ async fn a_fresh_instance_is_configured_and_a_rerun_changes_nothing() {
         "the re-run wrote nothing"
     );
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), env);
+}
+
+/// The body of the last write to `path` (the secret FusionAuth was given there).
+fn last_body(instance: &Shared, path: &str) -> Value {
+    writes(instance)
+        .into_iter()
+        .rev()
+        .find(|call| call.path == path)
+        .unwrap_or_else(|| panic!("no write to {path}"))
+        .body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_fails_half_way_leaves_both_sides_agreeing() {
+    let (url, instance) = fusionauth().await;
+    // A second user, and no --user-email: the run stops after the keys and the application.
+    instance
+        .lock()
+        .unwrap()
+        .users
+        .push(json!({ "id": "u-2", "email": "jared@example.com" }));
+    let env_file = temp_env_file("half-way");
+    let mut first = options(&url, env_file.clone(), false);
+    // What a run for a FusionAuth beyond this machine generates instead of the example values.
+    first.target.webhook_secret = "generated-webhook-secret-0123456789abcdef".into();
+    first.target.client_secret = "generated-client-secret-0123456789abcdef".into();
+    let failed = run_setup(&first).await.unwrap_err();
+    assert!(failed.to_string().contains("2 users"), "{failed}");
+
+    let sent_webhook = last_body(&instance, &format!("/api/key/import/{WEBHOOK_KEY_ID}"));
+    let application = format!("/api/application/{}", first.target.client_id);
+    let sent_client = last_body(&instance, &application);
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    let saved = |name: &str| {
+        env.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        saved("FUSIONAUTH_WEBHOOK_SECRET").as_deref(),
+        sent_webhook["key"]["secret"].as_str(),
+        "the webhook secret FusionAuth has is the one in the settings file"
+    );
+    assert_eq!(
+        saved("CLIENT_SECRET").as_deref(),
+        sent_client["application"]["oauthConfiguration"]["clientSecret"].as_str()
+    );
+
+    // The re-run reads the settings file, as `setup` does: the same secrets, nothing to redo.
+    let env_values = |name: &str| match name {
+        "FUSIONAUTH_API_KEY" => Some(API_KEY.to_owned()),
+        "FUSIONAUTH_URL" => Some(url.clone()),
+        other => saved(other),
+    };
+    let args = ["--user-email".to_owned(), "richard@example.com".to_owned()];
+    let mut second = parse_options(&args, env_values).unwrap().unwrap();
+    second.env_file = env_file.clone();
+    let reports = run_setup(&second).await.unwrap();
+    assert_eq!(second.target.webhook_secret, first.target.webhook_secret);
+    let rewritten = writes(&instance)
+        .iter()
+        .filter(|call| call.path.starts_with("/api/key/import") || call.path == application)
+        .count();
+    assert_eq!(
+        rewritten, 2,
+        "the key and the application were not sent again: {reports:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,17 +1,10 @@
-//! What the browser may see of the role-protected pages: the admin page and the account page.
-//! A leaf module, like `types`.
+//! What the browser may see of this app's role-protected pages: the admin page and the account
+//! page. A leaf module.
 
 use serde::{Deserialize, Serialize};
 
 /// The role the admin page requires.
 pub const ADMIN_ROLE: &str = "admin";
-
-/// What a role-protected server function answers when it does not answer with its data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Denied {
-    /// Signed in, without this role (a 403).
-    MissingRole(String),
-}
 
 /// The admin page's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,4 +37,13 @@ pub enum AccountUnavailable {
     TokenRefused,
     /// FusionAuth could not be reached.
     ProviderUnavailable,
+}
+
+/// "2026-12-02 14:05 UTC", or "unknown" (both the server and the pages format times so).
+pub fn display_time(unix: Option<i64>) -> String {
+    let at = unix.and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok());
+    match at {
+        Some(at) => format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()),
+        None => "unknown".to_owned(),
+    }
 }

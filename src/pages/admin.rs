@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::{admin_overview, AdminView, Denied};
+use crate::auth::{admin_overview, AdminView, AuthError};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -12,8 +12,12 @@ pub fn AdminPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(Ok(view)) => view! { <AdminOverview view/> }.into_any(),
-                    Ok(Err(Denied::MissingRole(role))) => view! { <RoleMissing role/> }.into_any(),
+                    Ok(view) => view! { <AdminOverview view/> }.into_any(),
+                    Err(AuthError::MissingRole(role)) => view! { <RoleMissing role/> }.into_any(),
+                    Err(AuthError::Failure(failure)) => {
+                        view! { <p class="error-message" role="alert">{failure.message()}</p> }
+                            .into_any()
+                    }
                     // A guest or a stale sign-in: the server function already redirected.
                     Err(_) => view! { <p class="loading">"Signing you in…"</p> }.into_any(),
                 }
@@ -39,7 +43,7 @@ fn AdminOverview(view: AdminView) -> impl IntoView {
 
 #[component]
 fn RoleMissing(role: String) -> impl IntoView {
-    // The 403 is set by the server function's guard (`refuse`), for this page and its callers.
+    // The 403 is set by the server function's guard (`require`), for this page and its callers.
     view! {
         <section class="card error" aria-labelledby="forbidden-title">
             <h1 id="forbidden-title">"Not allowed"</h1>

@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::status::set_http_status;
 use crate::auth::AuthFailure;
 
 /// Where every rejected sign-in ends: `/auth/error?reason=<code>`, with the failure's status.
@@ -13,9 +12,8 @@ use crate::auth::AuthFailure;
 pub fn AuthErrorPage() -> impl IntoView {
     let query = use_query_map();
     let failure = query.with_untracked(|query| {
-        AuthFailure::from_code(query.get_str("reason").unwrap_or_default())
+        leptos_fusionauth::sign_in_failure(query.get_str("reason").unwrap_or_default())
     });
-    set_http_status(failure.status());
     view! {
         <section class="card error" aria-labelledby="error-title">
             <h1 id="error-title">{failure.title()}</h1>

@@ -9,24 +9,20 @@ use leptos_router::hooks::use_location;
 
 use super::status::set_http_status;
 use crate::auth::{
-    current_user, AuthFailure, Login, Logout, LogoutEverywhere, RefreshTokens, Register, UserView,
+    admin::display_time, AuthFailure, Login, Logout, LogoutEverywhere, RefreshTokens, Register,
+    UserView,
 };
 
+/// Rendered on the server from the visitor the library's layer read for this request (the
+/// access token already refreshed when it was due): no round trip, no loading state.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let visitor = Resource::new(|| (), |_| current_user());
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match visitor.await {
-                    Ok(visitor) => match visitor.user {
-                        Some(user) => view! { <ProfileView user/> }.into_any(),
-                        None => view! { <GuestView notice=visitor.notice/> }.into_any(),
-                    },
-                    Err(_) => view! { <SessionUnavailable/> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match leptos_fusionauth::visitor() {
+        Ok(visitor) => match visitor.user {
+            Some(user) => view! { <ProfileView user/> }.into_any(),
+            None => view! { <GuestView notice=visitor.notice/> }.into_any(),
+        },
+        Err(_) => view! { <SessionUnavailable/> }.into_any(),
     }
 }
 
@@ -82,7 +78,10 @@ fn ProfileView(user: UserView) -> impl IntoView {
                 <a href="/admin">"Administration"</a>
             </nav>
             <p class="session-end" id="session-end">
-                {format!("Your session ends at the latest on {}.", user.session_ends)}
+                {format!(
+                    "Your session ends at the latest on {}.",
+                    display_time(Some(user.session_ends_at)),
+                )}
             </p>
             <LogoutButton/>
         </section>

@@ -1,31 +1,16 @@
-//! Start-up: configuration, the session store, the router with its layers, serving with a
-//! graceful shutdown. Every start-up failure is one line on stderr and exit status 2.
+//! Start-up: settings, the `leptos-fusionauth` library, the router with this app's pages,
+//! serving with a graceful shutdown. Every start-up failure is one line on stderr and exit
+//! status 2.
 
 use std::{net::SocketAddr, path::Path, process::ExitCode};
 
-use axum::{
-    middleware as axum_middleware,
-    routing::{get, post},
-    Router,
-};
-use leptos::{
-    config::{get_configuration, LeptosOptions},
-    prelude::use_context,
-};
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use axum::{routing::get, Router};
+use leptos::config::{get_configuration, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_fusionauth::{Config, ConfigBuilder, ConfigError, FusionAuth, SetupError};
 use tower_http::trace::TraceLayer;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use super::{
-    config::{AppConfig, ConfigError},
-    csp::ContentSecurityPolicy,
-    middleware,
-    oidc::HttpClientError,
-    routes,
-    session::store::{lifetime::SessionLifetimes, AppSessionStore, StoreOpenError},
-    state::AppState,
-    webhooks,
-};
+use super::examples::committed_example_secrets;
 use crate::app::{shell, App};
 
 /// Why the server did not start (or stopped).
@@ -38,9 +23,7 @@ pub enum StartupError {
     #[error("cannot read the Leptos settings: {0}")]
     LeptosSettings(String),
     #[error(transparent)]
-    SessionStore(#[from] StoreOpenError),
-    #[error(transparent)]
-    HttpClient(#[from] HttpClientError),
+    Auth(#[from] SetupError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -50,83 +33,38 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// The whole HTTP application: auth routes, the Leptos pages and server functions, static
-/// files, sessions and security headers.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application: this app's pages, server functions and static files, with
+/// FusionAuth login (its routes and layers) installed around them.
+pub fn router(auth: &FusionAuth, options: LeptosOptions) -> Router {
     let pages = generate_route_list(App);
-    let page_context = page_context(state.csp.clone());
-    // FusionAuth's webhooks: no session, no browser Origin check.
-    let webhooks = Router::new()
-        .route("/webhooks/fusionauth", post(webhooks::receive))
-        .with_state(state.clone());
-    Router::new()
-        .route("/login", get(routes::login))
-        .route("/register", get(routes::register))
-        .route("/callback", get(routes::callback))
-        .route("/logout", get(routes::front_channel_logout))
-        .route("/healthz", get(routes::healthz))
-        .leptos_routes_with_context(&state, pages, page_context.clone(), {
-            let options = state.leptos_options.clone();
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&options, pages, auth.context(), {
+            let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            page_context,
-            shell,
-        ))
-        .layer(axum_middleware::from_fn_with_state(
-            state.clone(),
-            middleware::reject_cross_site_posts,
-        ))
-        .layer(axum_middleware::from_fn_with_state(
-            state.clone(),
-            middleware::log_rejected_session_cookies,
-        ))
-        .layer(session_layer(&state))
-        .layer(axum_middleware::from_fn(
-            middleware::explain_session_store_failures,
-        ))
-        .merge(webhooks)
-        .layer(axum_middleware::from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
-        ))
-        .layer(
-            // Log the path only: the callback's query carries the authorization code.
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                tracing::info_span!("request", method = %request.method(), path = request.uri().path())
-            }),
-        )
-        .with_state(state)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            LeptosOptions,
+            _,
+        >(auth.context(), shell))
+        .with_state(options);
+    auth.install(app).layer(
+        // Log the path only: the callback's query carries the authorization code.
+        TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+        }),
+    )
 }
 
-/// Runs for every rendered page: its Content-Security-Policy names the nonce Leptos put on the
-/// page's scripts.
-fn page_context(csp: std::sync::Arc<ContentSecurityPolicy>) -> impl Fn() + Clone + Send + 'static {
-    move || {
-        let nonce = leptos::nonce::use_nonce();
-        if let (Some(nonce), Some(response)) = (nonce, use_context::<ResponseOptions>()) {
-            if let Ok(value) = http::HeaderValue::from_str(&csp.page(&nonce)) {
-                response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-            }
-        }
-    }
+/// The library's settings from the environment: the tutorial's `.env` names, with this
+/// repository's committed example secrets refused beyond this machine.
+pub fn settings(lookup: impl Fn(&str) -> Option<String>) -> Result<ConfigBuilder, ConfigError> {
+    Ok(ConfigBuilder::from_lookup(lookup)?.refuse_secrets(committed_example_secrets()))
 }
 
-/// Session cookie: HttpOnly, SameSite=Lax (Strict would drop it on the redirect back from
-/// FusionAuth), Secure and `__Host-` on https, signed with a key derived from `APP_SECRET_KEY`.
-/// It lives until the browser closes; the session itself ends on the server (idle timeout,
-/// absolute lifetime, logout), whatever the browser keeps.
-fn session_layer(
-    state: &AppState,
-) -> SessionManagerLayer<AppSessionStore, tower_sessions::service::SignedCookie> {
-    SessionManagerLayer::new(state.sessions.clone())
-        .with_name(state.config.session_cookie_name())
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.cookies_secure())
-        .with_path("/")
-        .with_expiry(Expiry::OnSessionEnd)
-        .with_signed(state.cookie_key.clone())
+/// `GET /healthz`: the process is up and serving.
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// Leptos settings: cargo-leptos passes them as `LEPTOS_*` variables; a binary started on its
@@ -139,7 +77,7 @@ fn leptos_options() -> Result<LeptosOptions, StartupError> {
         .map_err(|e| StartupError::LeptosSettings(e.to_string()))
 }
 
-/// The server's `main`: configuration, session store, router, graceful shutdown.
+/// The server's `main`: settings, the library, router, graceful shutdown.
 pub async fn run() -> ExitCode {
     match serve().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,32 +91,23 @@ pub async fn run() -> ExitCode {
 async fn serve() -> Result<(), StartupError> {
     load_dotenv()?;
     init_tracing();
-    let config = AppConfig::from_env()?;
-    let leptos_options = leptos_options()?;
-    let store = AppSessionStore::open(&config.session_store, session_lifetimes(&config)).await?;
-    let background = store.spawn_background_tasks();
-    let address = leptos_options.site_addr;
-    let public_url = config.app_url.clone();
-    let state = AppState::new(config, leptos_options, store)?;
+    let config: Config = settings(|name| std::env::var(name).ok())?.build()?;
+    let options = leptos_options()?;
+    let address = options.site_addr;
+    let public_url = config.app_url().clone();
+    let auth = FusionAuth::new(config, &options).await?;
+    let background = auth.spawn_background_tasks();
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| StartupError::Listen { address, source })?;
     tracing::info!(%address, %public_url, "listening; open the public URL in a browser");
-    let served = axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(&auth, options))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     for task in background {
         task.abort();
     }
     served.map_err(StartupError::Serve)
-}
-
-/// The configured idle timeout and absolute lifetime of a session.
-pub fn session_lifetimes(config: &AppConfig) -> SessionLifetimes {
-    SessionLifetimes {
-        idle: config.session_idle,
-        max: config.session_max,
-    }
 }
 
 /// `.env` is optional; one that exists but cannot be read is an error.

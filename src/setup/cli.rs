@@ -5,7 +5,9 @@ use std::{path::PathBuf, process::ExitCode};
 use chacha20poly1305::aead::{rand_core::RngCore, OsRng};
 use url::Url;
 
-use crate::server::config::{is_example_secret, is_loopback};
+use leptos_fusionauth::is_loopback;
+
+use crate::server::examples::is_example_secret;
 
 use super::{
     run::{run_setup, SetupOptions},

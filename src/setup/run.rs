@@ -119,6 +119,13 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
 
     let tenant = steps::first_tenant(&api).await?;
     let tenant_id = string_at(&tenant, "/id")?;
+    let application = steps::application(&api, target, &tenant_id).await?;
+    let env_before_run = std::fs::read_to_string(&options.env_file).ok();
+    if !options.dry_run {
+        let new_application = application.existing.is_none();
+        let secrets = steps::secrets_first(&options.env_file, target, new_application);
+        reports.push(applier.apply(secrets).await?);
+    }
     reports.push(
         applier
             .apply(steps::tenant(&tenant, &tenant_id, target))
@@ -130,7 +137,6 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
     reports.push(applier.apply(webhook_key).await?);
     let webhook = steps::webhook(&api, target).await?;
     reports.push(applier.apply(webhook).await?);
-    let application = steps::application(&api, target, &tenant_id).await?;
     reports.push(applier.apply(application.finding).await?);
     for role in steps::application_roles(application.existing.as_ref(), target) {
         reports.push(applier.apply(role).await?);
@@ -138,7 +144,12 @@ pub async fn run_setup(options: &SetupOptions) -> Result<Vec<StepReport>, SetupE
     let user = steps::find_user(&api, options.user_email.as_deref()).await?;
     reports.push(applier.apply(steps::full_name(&user)?).await?);
     reports.push(applier.apply(steps::registration(&user, target)?).await?);
-    let env_file = steps::env_file(&options.env_file, target, &application.client_secret);
+    let env_file = steps::env_file(
+        &options.env_file,
+        target,
+        &application.client_secret,
+        env_before_run.as_deref(),
+    );
     reports.push(applier.apply(env_file).await?);
     Ok(reports)
 }

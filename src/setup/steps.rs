@@ -368,17 +368,55 @@ pub fn registration(user: &Value, target: &TargetConfiguration) -> Result<Findin
     ))
 }
 
+/// 0. The secrets this run is about to give FusionAuth, saved in the settings file before any
+///    change there: the webhook's HMAC secret, and the client secret of an application this
+///    run creates. A run that fails half-way then leaves both sides agreeing, and a re-run
+///    (which reads the file) sends the same secrets again instead of new random ones.
+pub fn secrets_first(path: &Path, target: &TargetConfiguration, new_application: bool) -> Finding {
+    let mut updates = vec![("FUSIONAUTH_WEBHOOK_SECRET", target.webhook_secret.as_str())];
+    if new_application {
+        updates.push(("CLIENT_ID", target.client_id.as_str()));
+        updates.push(("CLIENT_SECRET", target.client_secret.as_str()));
+    }
+    let names: Vec<&str> = updates.iter().map(|(name, _)| *name).collect();
+    let (before, after) = plan_env_update(path, &updates);
+    if before.as_deref() == Some(after.as_str()) {
+        return Finding::in_place(format!(
+            "{}: the secrets sent to FusionAuth ({}) are saved",
+            path.display(),
+            names.join(", ")
+        ));
+    }
+    Finding::change(
+        format!(
+            "{}: save {} before changing FusionAuth",
+            path.display(),
+            names.join(", ")
+        ),
+        Change::WriteFile {
+            path: path.to_owned(),
+            contents: after,
+        },
+    )
+}
+
 /// 7. The app's `.env`: the client it signs in as, the issuer it trusts, and the secret it
-///    verifies webhooks with.
-pub fn env_file(path: &Path, target: &TargetConfiguration, client_secret: &str) -> Finding {
+///    verifies webhooks with. `before_run` is the file as it was when this run began (the run
+///    saved its secrets in it first): what the run as a whole changes.
+pub fn env_file(
+    path: &Path,
+    target: &TargetConfiguration,
+    client_secret: &str,
+    before_run: Option<&str>,
+) -> Finding {
     let updates = [
         ("CLIENT_ID", target.client_id.as_str()),
         ("CLIENT_SECRET", client_secret),
         ("ISSUER", target.issuer.as_str()),
         ("FUSIONAUTH_WEBHOOK_SECRET", target.webhook_secret.as_str()),
     ];
-    let (before, after) = plan_env_update(path, &updates);
-    if before.as_deref() == Some(after.as_str()) {
+    let (_, after) = plan_env_update(path, &updates);
+    if before_run == Some(after.as_str()) {
         return Finding::in_place(format!(
             "{}: CLIENT_ID, CLIENT_SECRET, ISSUER, FUSIONAUTH_WEBHOOK_SECRET up to date",
             path.display()

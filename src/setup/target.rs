@@ -17,15 +17,8 @@ pub const WEBHOOK_ID: &str = "b9c4a7e2-3d1f-4e6a-8c5b-0f2e1d3c4b5a";
 /// The demo webhook secret (`.env.example`): for development on loopback only.
 pub const DEMO_WEBHOOK_SECRET: &str = "dev-only-webhook-secret-6a1f0c9e2b7d4e83a5c1f9d02b6e7a48";
 
-/// The FusionAuth events the app's webhook handles: the ones that end a user's sessions here, and
-/// role changes.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
-    "jwt.refresh-token.revoke",
-    "user.deactivate",
-    "user.delete",
-    "user.registration.delete",
-    "user.registration.update",
-];
+/// The FusionAuth events the app's webhook handles: the library's table of them.
+pub use leptos_fusionauth::WEBHOOK_EVENTS;
 
 /// The tenant issuer, signing key and application this app needs.
 #[derive(Clone, Debug)]

@@ -9,12 +9,8 @@ use std::{
 
 use tokio::net::TcpListener;
 
-use leptos_fusionauth::server::{
-    config::{AppConfig, SessionStoreUrl},
-    router,
-    startup::session_lifetimes,
-    AppSessionStore, AppState,
-};
+use leptos_fusionauth::{ConfigBuilder, FusionAuth};
+use leptos_fusionauth_demo::server::{router, startup::settings};
 
 use super::{browser::Browser, CLIENT_ID, CLIENT_SECRET};
 
@@ -32,8 +28,8 @@ pub fn fresh_sqlite_url() -> String {
     format!("sqlite://{}/sessions.sqlite?mode=rwc", dir.display())
 }
 
-/// A change to the parsed configuration.
-type ConfigTweak = Box<dyn FnOnce(&mut AppConfig)>;
+/// A change to the configuration (what the variables cannot say, e.g. lifetimes of seconds).
+type ConfigTweak = Box<dyn FnOnce(ConfigBuilder) -> ConfigBuilder>;
 
 /// How to start the app under test.
 pub struct TestAppBuilder {
@@ -53,67 +49,73 @@ impl TestAppBuilder {
         self.var("SESSION_DATABASE_URL", url)
     }
 
-    /// Changes the parsed configuration (lifetimes of seconds, which the variables cannot say).
-    pub fn configure(mut self, tweak: impl FnOnce(&mut AppConfig) + 'static) -> Self {
+    /// Changes the configuration (lifetimes of seconds, which the variables cannot say).
+    pub fn configure(
+        mut self,
+        tweak: impl FnOnce(ConfigBuilder) -> ConfigBuilder + 'static,
+    ) -> Self {
         self.tweak = Some(Box::new(tweak));
         self
     }
 
-    async fn state(mut self, app_url: Option<&str>) -> AppState {
+    async fn auth(mut self, app_url: Option<&str>) -> (FusionAuth, leptos::config::LeptosOptions) {
         if let Some(url) = app_url {
             // The public URL may be another one (https behind a proxy), as a test says.
             self.vars
                 .entry("APP_URL".into())
                 .or_insert_with(|| url.to_owned());
         }
+        self.vars
+            .entry("SESSION_DATABASE_URL".into())
+            .or_insert_with(fresh_sqlite_url);
         let vars = self.vars;
-        let mut config = AppConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        let mut builder = settings(|name| vars.get(name).cloned()).unwrap();
         if let Some(tweak) = self.tweak {
-            tweak(&mut config);
+            builder = tweak(builder);
         }
-        let store_url = match &config.session_store {
-            SessionStoreUrl::Sqlite(url) if url == "sqlite://data/sessions.sqlite?mode=rwc" => {
-                SessionStoreUrl::Sqlite(fresh_sqlite_url())
-            }
-            other => other.clone(),
-        };
-        let store = AppSessionStore::open(&store_url, session_lifetimes(&config))
-            .await
-            .unwrap();
-        store.spawn_background_tasks();
+        let config = builder.build().unwrap();
         // As the release binary runs (no live-reload WebSocket in its policy).
         let options = leptos::config::LeptosOptions::builder()
             .output_name("leptos-fusionauth")
             .site_root("target/site")
             .env(leptos::config::Env::PROD)
             .build();
-        AppState::new(config, options, store).unwrap()
+        let auth = FusionAuth::new(config, &options).await.unwrap();
+        auth.spawn_background_tasks();
+        (auth, options)
     }
 
     /// Serves the app on a loopback port.
     pub async fn start(self) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = self.state(Some(&url)).await;
-        let store = state.sessions.clone();
-        let app = router(state);
+        let (auth, options) = self.auth(Some(&url)).await;
+        let app = router(&auth, options);
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });
-        TestApp { url, store }
+        TestApp { url, auth }
     }
 
     /// The app's router alone (for `oneshot` requests without a listener).
     pub async fn router(self) -> axum::Router {
-        router(self.state(None).await)
+        let (auth, options) = self.auth(None).await;
+        router(&auth, options)
     }
 }
 
 /// The app under test.
 pub struct TestApp {
     pub url: String,
-    /// Its session store, to look inside.
-    pub store: AppSessionStore,
+    /// The library as the app set it up, to look inside its session store.
+    pub auth: FusionAuth,
+}
+
+impl TestApp {
+    /// How many sessions `subject` has open in the app's store.
+    pub async fn open_sessions(&self, subject: &str) -> usize {
+        self.auth.open_sessions(subject).await.unwrap()
+    }
 }
 
 impl TestApp {

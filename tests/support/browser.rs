@@ -22,6 +22,24 @@ pub struct Page {
     pub body: String,
 }
 
+/// Whether a browser takes this Set-Cookie at all (RFC 6265bis cookie prefixes): a `__Host-`
+/// cookie only with `Secure`, `Path=/` and no `Domain`, a `__Secure-` cookie only with `Secure`.
+/// A removal that breaks these rules is ignored too, and the cookie stays.
+pub fn browser_accepts(name: &str, set_cookie: &str) -> bool {
+    let attributes: Vec<String> = set_cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    let has = |wanted: &str| attributes.iter().any(|a| a == wanted);
+    let secure = has("secure");
+    if name.starts_with("__Host-") {
+        let domain = attributes.iter().any(|a| a.starts_with("domain="));
+        return secure && has("path=/") && !domain;
+    }
+    !name.starts_with("__Secure-") || secure
+}
+
 /// Keeps the app's cookies like a browser does (by name), and records every Set-Cookie header.
 #[derive(Clone)]
 pub struct Browser {
@@ -115,9 +133,12 @@ impl Browser {
             let value = value.to_str().unwrap().to_owned();
             let pair = value.split(';').next().unwrap();
             let (name, cookie) = pair.split_once('=').unwrap();
+            self.set_cookie_headers.lock().unwrap().push(value.clone());
+            if !browser_accepts(name, &value) {
+                continue;
+            }
             let removed = value.contains("Max-Age=0") || cookie.is_empty();
             self.set_cookie(name, (!removed).then(|| cookie.to_owned()));
-            self.set_cookie_headers.lock().unwrap().push(value);
         }
         let status = response.status().as_u16();
         let location = response

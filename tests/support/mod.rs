@@ -21,7 +21,7 @@ pub use browser::{query_value, Browser, Page};
 pub use logs::{capture_logs, warned};
 pub use provider::{MockProvider, RefreshFailure, Tamper};
 
-pub use leptos_fusionauth::setup::target::{
+pub use leptos_fusionauth_demo::setup::target::{
     DEMO_CLIENT_ID as CLIENT_ID, DEMO_CLIENT_SECRET as CLIENT_SECRET,
 };
 pub const SUBJECT: &str = "00000000-0000-0000-0000-000000000001";

@@ -29,13 +29,26 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
-use leptos_fusionauth::server::oidc::verify::FusionAuthAccessClaims;
+/// The claims FusionAuth puts in access tokens beyond the standard ones.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+struct FusionAuthAccessClaims {
+    #[serde(rename = "applicationId", skip_serializing_if = "Option::is_none")]
+    application_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+}
+impl openidconnect::AdditionalClaims for FusionAuthAccessClaims {}
 
 use super::{free_port, CLIENT_ID, CLIENT_SECRET, EMAIL, SUBJECT};
 
-pub const KEY_1: &str = include_str!("../fixtures/test-signing-key-1.pem");
-pub const KEY_2: &str = include_str!("../fixtures/test-signing-key-2.pem");
-pub const KEY_1_PUBLIC_PEM: &str = include_str!("../fixtures/test-signing-key-1.pub.pem");
+pub const KEY_1: &str =
+    include_str!("../../crates/leptos-fusionauth/tests/fixtures/test-signing-key-1.pem");
+pub const KEY_2: &str =
+    include_str!("../../crates/leptos-fusionauth/tests/fixtures/test-signing-key-2.pem");
+pub const KEY_1_PUBLIC_PEM: &str =
+    include_str!("../../crates/leptos-fusionauth/tests/fixtures/test-signing-key-1.pub.pem");
 
 /// How the token endpoint fails refresh requests.
 #[derive(Clone, Debug)]
@@ -544,21 +557,24 @@ fn sign_access_token(state: &ProviderState) -> String {
     .to_string()
 }
 
-fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str) -> String {
+/// The ID token's claims, as the test's tampering says.
+fn id_token_claims(state: &ProviderState, nonce: Option<&str>) -> CoreIdTokenClaims {
     let tamper = &state.tamper;
     let now = chrono::Utc::now();
     let seconds = chrono::Duration::seconds;
-    let mut claims = CoreIdTokenClaims::new(
-        IssuerUrl::new(
-            tamper
-                .issuer
-                .clone()
-                .unwrap_or_else(|| state.issuer.clone()),
-        )
-        .unwrap(),
-        vec![Audience::new(
-            tamper.audience.clone().unwrap_or_else(|| CLIENT_ID.into()),
-        )],
+    let issuer = tamper
+        .issuer
+        .clone()
+        .unwrap_or_else(|| state.issuer.clone());
+    let audience = tamper.audience.clone().unwrap_or_else(|| CLIENT_ID.into());
+    let signed_in_at = state
+        .standing
+        .signed_in_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+        .unwrap_or(now);
+    CoreIdTokenClaims::new(
+        IssuerUrl::new(issuer).unwrap(),
+        vec![Audience::new(audience)],
         now + seconds(tamper.expires_in.unwrap_or(3600)),
         now + seconds(tamper.issued_in.unwrap_or(0)),
         StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(SUBJECT.into()))
@@ -572,13 +588,13 @@ fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str)
             .clone()
             .or(nonce.map(str::to_owned))
             .map(Nonce::new),
-    );
-    let signed_in_at = state
-        .standing
-        .signed_in_at
-        .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
-        .unwrap_or(now);
-    claims = claims.set_auth_time(Some(signed_in_at));
+    )
+    .set_auth_time(Some(signed_in_at))
+}
+
+fn sign_id_token(state: &ProviderState, nonce: Option<&str>, access_token: &str) -> String {
+    let tamper = &state.tamper;
+    let claims = id_token_claims(state, nonce);
     let (kid, pem) = state.keys.last().unwrap();
     let kid = tamper.kid.clone().unwrap_or_else(|| kid.clone());
     if tamper.alg_none {

@@ -2,6 +2,8 @@
 //! (`X-FusionAuth-Signature-JWT`, an HS256 JWT whose `request_body_sha256` is the body's hash),
 //! delivered to an app under test.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -34,13 +36,35 @@ pub async fn deliver(app: &TestApp, body: &[u8], signature: Option<String>) -> u
     request.send().await.unwrap().status().as_u16()
 }
 
-/// Delivers `event` as FusionAuth does (`{"event": …}`, signed with [`WEBHOOK_SECRET`]).
+/// Milliseconds since the Unix epoch, FusionAuth's `createInstant` unit.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// `event` as FusionAuth sends it: with an `id` of its own and created now, unless it says.
+pub fn stamped(mut event: serde_json::Value) -> serde_json::Value {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if event.get("id").is_none() {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        event["id"] = json!(format!("event-{}-{n}-{}", std::process::id(), now_ms()));
+    }
+    if event.get("createInstant").is_none() {
+        event["createInstant"] = json!(now_ms());
+    }
+    event
+}
+
+/// The body FusionAuth posts for `event` (stamped) and its signature header: a delivery as a
+/// proxy that logs it would capture it.
+pub fn signed_delivery(event: serde_json::Value) -> (Vec<u8>, String) {
+    let body = json!({ "event": stamped(event) }).to_string().into_bytes();
+    let signature = signature(WEBHOOK_SECRET, &body);
+    (body, signature)
+}
+
+/// Delivers `event` as FusionAuth does (`{"event": …}`, stamped, signed with
+/// [`WEBHOOK_SECRET`]).
 pub async fn deliver_signed(app: &TestApp, event: serde_json::Value) -> u16 {
-    let body = json!({ "event": event }).to_string();
-    deliver(
-        app,
-        body.as_bytes(),
-        Some(signature(WEBHOOK_SECRET, body.as_bytes())),
-    )
-    .await
+    let (body, signature) = signed_delivery(event);
+    deliver(app, &body, Some(signature)).await
 }
