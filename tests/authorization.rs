@@ -179,6 +179,24 @@ async fn roles_changed_at_fusionauth_count_from_the_next_refresh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_page_never_shows_userinfo_about_another_user() {
+    let (_app, provider, browser) = app().await;
+    browser.log_in(&provider, "/").await;
+    provider.tamper(support::Tamper {
+        userinfo_subject: Some("00000000-0000-0000-0000-00000000beef".into()),
+        ..support::Tamper::default()
+    });
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(
+        !page.body.contains("account-name\">Richard"),
+        "{}",
+        page.body
+    );
+    assert!(support::warned("userinfo names another subject"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_changed_at_fusionauth_counts_at_the_next_request() {
     support::capture_logs();
     let provider = MockProvider::start().await;

@@ -113,3 +113,28 @@ async fn over_https_cookies_carry_the_host_prefix_and_hsts_is_sent() {
         "max-age=63072000; includeSubDomains"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_denies_powerful_features_and_foreign_openers() {
+    let provider = MockProvider::start().await;
+    let app = TestApp::start(&provider.issuer).await;
+    let browser = app.browser();
+    for path in ["/", "/logout", "/no-such-page", "/pkg/leptos-fusionauth.js"] {
+        let page = browser.get(path).await;
+        let header = |name: &str| {
+            page.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+        };
+        assert_eq!(
+            header("cross-origin-opener-policy"),
+            "same-origin",
+            "{path}"
+        );
+        let permissions = header("permissions-policy");
+        for feature in ["camera=()", "microphone=()", "geolocation=()", "payment=()"] {
+            assert!(permissions.contains(feature), "{path}: {permissions}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Sessions that last and scale out, with the real stores: a `redis-server` started on a free
-//! loopback port (Debian's `redis-server` package), and SQLite files.
+//! loopback port (Debian's `redis-server` package), PostgreSQL (the server `scripts/test.sh`
+//! starts), and SQLite files.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,6 +18,22 @@ use support::{
     webhooks::{deliver_signed, WEBHOOK_SECRET},
     Browser, MockProvider, TestApp, SUBJECT,
 };
+
+/// The PostgreSQL server `scripts/test.sh` starts (`LEPTOS_FUSIONAUTH_TEST_POSTGRES`), with the
+/// sessions' schema dropped: these tests run one at a time, each on an empty store.
+async fn fresh_postgres() -> String {
+    let url = std::env::var("LEPTOS_FUSIONAUTH_TEST_POSTGRES").expect(
+        "LEPTOS_FUSIONAUTH_TEST_POSTGRES must name a PostgreSQL server (scripts/test.sh sets it)",
+    );
+    let pool = tower_sessions_sqlx_store::sqlx::PgPool::connect(&url)
+        .await
+        .unwrap();
+    tower_sessions_sqlx_store::sqlx::query("drop schema if exists tower_sessions cascade")
+        .execute(&pool)
+        .await
+        .unwrap();
+    url
+}
 
 async fn instance(provider: &MockProvider, store_url: &str) -> TestApp {
     TestApp::builder(&provider.issuer)
@@ -121,13 +138,13 @@ async fn sqlite_sessions_survive_an_app_restart() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_never_spend_the_same_refresh_token() {
-    let redis = RedisServer::start().await;
+/// Two instances on one shared store: 16 requests of one session at once, through both, find
+/// its access token due — one refresh grant, nobody signed out.
+async fn two_instances_never_spend_the_same_refresh_token(store_url: &str) {
     let provider = MockProvider::start().await;
     provider.set_access_token_ttl(1);
-    let instance_a = instance(&provider, &redis.url()).await;
-    let instance_b = instance(&provider, &redis.url()).await;
+    let instance_a = instance(&provider, store_url).await;
+    let instance_b = instance(&provider, store_url).await;
     let on_a = instance_a.browser();
     on_a.log_in(&provider, "/").await;
     provider.set_access_token_ttl(3600);
@@ -160,6 +177,17 @@ async fn two_instances_never_spend_the_same_refresh_token() {
     );
     assert!(signed_in(&on_b.get("/").await));
     assert!(signed_in(&on_a.get("/").await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_two_instances_never_spend_the_same_refresh_token() {
+    let redis = RedisServer::start().await;
+    two_instances_never_spend_the_same_refresh_token(&redis.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_instances_never_spend_the_same_refresh_token() {
+    two_instances_never_spend_the_same_refresh_token(&fresh_postgres().await).await;
 }
 
 /// The session cookie's name on https (the `__Host-` prefix).
@@ -220,6 +248,47 @@ async fn logout_while_redis_is_down_fails_closed_and_is_recorded_later() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_while_the_store_is_down_says_it_is_not_done() {
+    let mut redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    let app = instance(&provider, &redis.url()).await;
+    let (laptop, phone) = (app.browser(), app.browser());
+    laptop.log_in(&provider, "/").await;
+    phone.log_in(&provider, "/").await;
+
+    redis.stop();
+    let everywhere = laptop.post_form("/api/logout_everywhere", &[]).await;
+    let location = url::Url::parse(everywhere.location.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        location.path(),
+        "/oauth2/logout",
+        "FusionAuth's logout still runs"
+    );
+    assert_eq!(
+        query_value(&location, "state"),
+        "signout-everywhere-incomplete"
+    );
+    let back = laptop
+        .get("/logout?state=signout-everywhere-incomplete")
+        .await;
+    let page = laptop.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, 503);
+    assert!(page.body.contains("could not all be"), "{}", page.body);
+    assert!(
+        page.body.contains("Not signed out everywhere"),
+        "{}",
+        page.body
+    );
+
+    redis.run().await;
+    let phone_still_in = eventually(10, || async { signed_in(&phone.get("/").await) }).await;
+    assert!(
+        phone_still_in,
+        "nothing was ended beyond this browser, and the page said so"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_redis_too_reading_pages_keeps_a_session_and_idleness_ends_it() {
     let redis = RedisServer::start().await;
     let provider = MockProvider::start().await;
@@ -251,12 +320,11 @@ async fn instance_with_webhooks(provider: &MockProvider, store_url: &str) -> Tes
         .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance() {
-    let redis = RedisServer::start().await;
+/// "Sign out everywhere" and FusionAuth's webhook end sessions held through any instance.
+async fn sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance(store_url: &str) {
     let provider = MockProvider::start().await;
-    let instance_a = instance_with_webhooks(&provider, &redis.url()).await;
-    let instance_b = instance_with_webhooks(&provider, &redis.url()).await;
+    let instance_a = instance_with_webhooks(&provider, store_url).await;
+    let instance_b = instance_with_webhooks(&provider, store_url).await;
     let signed_in_on = |instance: &TestApp| {
         let browser = instance.browser();
         let provider = &provider;
@@ -284,6 +352,18 @@ async fn sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance
     assert_eq!(deliver_signed(&instance_a, revoked).await, 200);
     assert!(!signed_in(&tablet.get("/").await));
     assert!(instance_b.open_sessions(SUBJECT).await == 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance() {
+    let redis = RedisServer::start().await;
+    sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance(&redis.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance() {
+    let url = fresh_postgres().await;
+    sign_out_everywhere_and_webhooks_end_sessions_held_through_any_instance(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,6 +78,8 @@ pub struct Tamper {
     pub alg_none: bool,
     /// Algorithm confusion: HS256 with the provider's RSA public key (PEM) as the HMAC secret.
     pub hs256_with_public_key: bool,
+    /// Userinfo describes this subject instead of the token's user.
+    pub userinfo_subject: Option<String>,
 }
 
 /// A compact JWS with the given header and claims, signed by `sign` (or unsigned).
@@ -632,8 +634,9 @@ async fn userinfo(State(state): State<Arc<Mutex<ProviderState>>>, headers: Heade
     if !known || state.standing.refuse_access_tokens {
         return StatusCode::UNAUTHORIZED.into_response();
     }
+    let subject = state.tamper.userinfo_subject.as_deref().unwrap_or(SUBJECT);
     Json(json!({
-        "sub": SUBJECT,
+        "sub": subject,
         "email": EMAIL,
         "email_verified": true,
         "given_name": "Richard",

@@ -97,13 +97,12 @@ pub(crate) async fn front_channel_logout(
     Query(params): Query<LogoutParams>,
 ) -> Response {
     let ended = flows::end_local_session(&app, &session, &cookies).await;
-    let unrecorded = ended == LocalSignOut::Unrecorded
-        || params.state.as_deref() == Some(flows::logout::UNRECORDED_STATE);
+    let unrecorded =
+        (ended == LocalSignOut::Unrecorded).then_some(AuthFailure::LocalSignOutUnrecorded);
     let paths = &app.config.paths;
-    let target = if unrecorded {
-        AuthFailure::LocalSignOutUnrecorded.location(&paths.error_page)
-    } else {
-        paths.home.clone()
+    let target = match flows::logout::incomplete_sign_out(params.state.as_deref()).or(unrecorded) {
+        Some(failure) => failure.location(&paths.error_page),
+        None => paths.home.clone(),
     };
     no_store(Redirect::to(&target).into_response())
 }

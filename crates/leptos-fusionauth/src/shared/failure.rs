@@ -36,12 +36,15 @@ pub enum AuthFailure {
     /// Logout ran at the identity provider and the browser lost its session cookie, but the
     /// session store was unavailable, so the server could not record the sign-out yet.
     LocalSignOutUnrecorded,
+    /// "Sign out everywhere" ended the session in this browser, but not (all of) the others:
+    /// the session store or the identity provider did not answer.
+    SignOutEverywhereIncomplete,
     /// Anything else; the server log has the details.
     Unknown,
 }
 
 impl AuthFailure {
-    const ALL: [AuthFailure; 14] = [
+    const ALL: [AuthFailure; 15] = [
         Self::ProviderUnavailable,
         Self::SessionUnavailable,
         Self::AccessDenied,
@@ -55,6 +58,7 @@ impl AuthFailure {
         Self::NotRegistered,
         Self::SignInNotRecent,
         Self::LocalSignOutUnrecorded,
+        Self::SignOutEverywhereIncomplete,
         Self::Unknown,
     ];
 
@@ -74,6 +78,7 @@ impl AuthFailure {
             Self::NotRegistered => "not_registered",
             Self::SignInNotRecent => "sign_in_not_recent",
             Self::LocalSignOutUnrecorded => "local_signout_unrecorded",
+            Self::SignOutEverywhereIncomplete => "signout_everywhere_incomplete",
             Self::Unknown => "unknown",
         }
     }
@@ -90,9 +95,10 @@ impl AuthFailure {
     /// 403 when access was refused, 400 for every rejected callback.
     pub fn status(self) -> u16 {
         match self {
-            Self::ProviderUnavailable | Self::SessionUnavailable | Self::LocalSignOutUnrecorded => {
-                503
-            }
+            Self::ProviderUnavailable
+            | Self::SessionUnavailable
+            | Self::LocalSignOutUnrecorded
+            | Self::SignOutEverywhereIncomplete => 503,
             Self::AccessDenied | Self::NotRegistered | Self::SignInNotRecent => 403,
             _ => 400,
         }
@@ -135,8 +141,13 @@ impl AuthFailure {
             Self::LocalSignOutUnrecorded => {
                 "You are signed out at the identity provider and this browser no longer holds a \
                  session here, but the session store is unavailable, so the sign-out could not \
-                 be recorded on the server yet. It will be as soon as the store is back (the \
-                 stored session also expires by itself)."
+                 be recorded on the server: it is not done there yet. This server keeps trying \
+                 while it runs; otherwise the stored session ends at its idle timeout."
+            }
+            Self::SignOutEverywhereIncomplete => {
+                "You are signed out in this browser, but your other sessions could not all be \
+                 ended: the session store or the identity provider did not answer. Please sign \
+                 in and choose \u{201c}Sign out everywhere\u{201d} again in a moment."
             }
             Self::Unknown => "Something went wrong while signing you in. Please start again.",
         }
@@ -147,6 +158,7 @@ impl AuthFailure {
         match self {
             Self::NotRegistered => "Not registered for this application",
             Self::LocalSignOutUnrecorded => "Signed out, with one caveat",
+            Self::SignOutEverywhereIncomplete => "Not signed out everywhere",
             _ => "We couldn't sign you in",
         }
     }
@@ -197,7 +209,8 @@ mod tests {
             match failure {
                 AuthFailure::ProviderUnavailable
                 | AuthFailure::SessionUnavailable
-                | AuthFailure::LocalSignOutUnrecorded => assert_eq!(status, 503),
+                | AuthFailure::LocalSignOutUnrecorded
+                | AuthFailure::SignOutEverywhereIncomplete => assert_eq!(status, 503),
                 _ => assert!((400..500).contains(&status), "{failure:?} -> {status}"),
             }
         }

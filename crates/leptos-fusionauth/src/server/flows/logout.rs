@@ -46,66 +46,112 @@ pub enum SignOutScope {
 }
 
 /// The body of a Logout or "Sign out everywhere" server function: end the sessions, then send
-/// the browser to FusionAuth's logout.
+/// the browser to FusionAuth's logout. What could not be done is said on the page the browser
+/// comes back to (FusionAuth hands the `state` back to the logout URL).
 pub async fn logout(scope: SignOutScope) -> Result<(), ServerFnError> {
     let parts = request_parts()?;
     let app = request_auth(&parts)?.auth;
     let session = request_session(&parts)?;
     let cookies = request_cookies(&parts)?;
-    let user = AuthSession::load(&session)
-        .await
-        .ok()
-        .and_then(|auth| auth.user);
-    let id_token = match &user {
+    let loaded = AuthSession::load(&session).await;
+    let store_answered = loaded.is_ok();
+    let user = loaded.ok().and_then(|auth| auth.user);
+    let (id_token, revoked) = match &user {
         Some(user) => end_at_provider(&app, user, scope).await,
-        None => None,
+        None => (None, true),
     };
-    if let (Some(user), SignOutScope::Everywhere) = (&user, scope) {
-        end_every_session_of(&app, &user.subject).await;
-    }
+    let everywhere_done = match (scope, &user) {
+        (SignOutScope::Everywhere, Some(user)) => {
+            end_every_session_of(&app, &user.subject).await && revoked
+        }
+        // Without the session (the store is down) nothing beyond this browser could be ended.
+        (SignOutScope::Everywhere, None) => store_answered,
+        (SignOutScope::ThisSession, _) => true,
+    };
     let ended = end_local_session(&app, &session, &cookies).await;
-    let state = (ended == LocalSignOut::Unrecorded).then_some(UNRECORDED_STATE);
+    let problem = match (everywhere_done, ended) {
+        (false, _) => Some(AuthFailure::SignOutEverywhereIncomplete),
+        (true, LocalSignOut::Unrecorded) => Some(AuthFailure::LocalSignOutUnrecorded),
+        (true, LocalSignOut::Recorded) => None,
+    };
+    let state = problem.and_then(logout_state);
     let target = match app.oidc.logout_url(id_token.as_deref(), state).await {
         Some(url) => url.to_string(),
-        None if ended == LocalSignOut::Unrecorded => {
-            AuthFailure::LocalSignOutUnrecorded.location(&app.config.paths.error_page)
-        }
-        None => app.config.paths.home.clone(),
+        None => match problem {
+            Some(failure) => failure.location(&app.config.paths.error_page),
+            None => app.config.paths.home.clone(),
+        },
     };
     leptos_axum::redirect(&target);
     Ok(())
 }
 
+/// The `state` sent with FusionAuth's logout when a sign-out was incomplete, and back.
+const INCOMPLETE_SIGN_OUTS: [(&str, AuthFailure); 2] = [
+    (UNRECORDED_STATE, AuthFailure::LocalSignOutUnrecorded),
+    (
+        "signout-everywhere-incomplete",
+        AuthFailure::SignOutEverywhereIncomplete,
+    ),
+];
+
+fn logout_state(failure: AuthFailure) -> Option<&'static str> {
+    INCOMPLETE_SIGN_OUTS
+        .iter()
+        .find(|(_, known)| *known == failure)
+        .map(|(state, _)| *state)
+}
+
+/// What the `state` FusionAuth handed back to the logout URL says was not done.
+pub(crate) fn incomplete_sign_out(state: Option<&str>) -> Option<AuthFailure> {
+    let state = state?;
+    INCOMPLETE_SIGN_OUTS
+        .iter()
+        .find(|(known, _)| *known == state)
+        .map(|(_, failure)| *failure)
+}
+
 /// Revokes the user's refresh token (or, everywhere, all of them) at FusionAuth; a failure is
-/// logged and does not stop the sign-out. Returns the ID token, the logout's hint.
+/// logged and does not stop the sign-out. Returns the ID token (the logout's hint) and whether
+/// the revocation went through.
 async fn end_at_provider(
     app: &FusionAuth,
     user: &SignedInUser,
     scope: SignOutScope,
-) -> Option<String> {
-    let tokens = user.tokens(&app.sealer).ok()?;
-    if let Some(refresh_token) = tokens.refresh_token.as_deref() {
-        let revocation = match scope {
-            SignOutScope::ThisSession => Revocation::ThisToken,
-            SignOutScope::Everywhere => Revocation::AllOfTheUser,
-        };
-        match app
-            .oidc
-            .revoke_refresh_token(refresh_token, revocation)
-            .await
-        {
-            Ok(()) => tracing::info!(subject = %user.subject, ?revocation, "refresh token revoked"),
-            Err(e) => tracing::warn!(reason = %e, subject = %user.subject, "sign-out goes on"),
-        }
+) -> (Option<String>, bool) {
+    let Ok(tokens) = user.tokens(&app.sealer) else {
+        return (None, false);
+    };
+    let Some(refresh_token) = tokens.refresh_token.as_deref() else {
+        return (Some(tokens.id_token), true);
+    };
+    let revocation = match scope {
+        SignOutScope::ThisSession => Revocation::ThisToken,
+        SignOutScope::Everywhere => Revocation::AllOfTheUser,
+    };
+    let revoked = app
+        .oidc
+        .revoke_refresh_token(refresh_token, revocation)
+        .await;
+    match &revoked {
+        Ok(()) => tracing::info!(subject = %user.subject, ?revocation, "refresh token revoked"),
+        Err(e) => tracing::warn!(reason = %e, subject = %user.subject, "sign-out goes on"),
     }
-    Some(tokens.id_token)
+    (Some(tokens.id_token), revoked.is_ok())
 }
 
-/// Ends every session of `subject` in the shared store (other browsers, other instances).
-async fn end_every_session_of(app: &FusionAuth, subject: &str) {
+/// Ends every session of `subject` in the shared store (other browsers, other instances):
+/// whether it could.
+async fn end_every_session_of(app: &FusionAuth, subject: &str) -> bool {
     match app.sessions.end_sessions_of(subject).await {
-        Ok(count) => tracing::info!(%subject, count, "every session of the user ended"),
-        Err(e) => tracing::warn!(reason = %e, %subject, "other sessions not ended"),
+        Ok(count) => {
+            tracing::info!(%subject, count, "every session of the user ended");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(reason = %e, %subject, "other sessions not ended");
+            false
+        }
     }
 }
 

@@ -344,3 +344,32 @@ fn create_private_file(file: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_session_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("lfa-mode-{}", Id::default()));
+        let file = dir.join("sessions.sqlite");
+        let backend = SqliteBackend::open(&format!("sqlite://{}?mode=rwc", file.display()))
+            .await
+            .expect("a SQLite file");
+        let mut record = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        };
+        backend.create(&mut record).await.expect("written");
+        for written in [file.clone(), dir.join("sessions.sqlite-wal")] {
+            let mode = std::fs::metadata(&written)
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", written.display());
+        }
+    }
+}
