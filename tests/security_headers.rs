@@ -138,3 +138,54 @@ async fn every_response_denies_powerful_features_and_foreign_openers() {
         }
     }
 }
+
+/// The nonce of a page's Content-Security-Policy.
+fn nonce_of(page: &support::Page) -> String {
+    let policy = page.headers["content-security-policy"].to_str().unwrap();
+    let start = policy.find("'nonce-").unwrap() + "'nonce-".len();
+    let end = start + policy[start..].find('\'').unwrap();
+    policy[start..end].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guest_page_is_rendered_once_and_every_answer_has_a_nonce_of_its_own() {
+    let provider = MockProvider::start().await;
+    let app = TestApp::start(&provider.issuer).await;
+    let (first, second) = (app.browser().get("/").await, app.browser().get("/").await);
+    let (one, two) = (nonce_of(&first), nonce_of(&second));
+    assert_ne!(one, two, "every answer has a nonce of its own");
+    assert_eq!(second.status, first.status);
+    assert!(second.body.contains(&format!("nonce=\"{two}\"")));
+    assert!(
+        !second.body.contains(&one),
+        "no trace of the nonce the page was rendered with"
+    );
+    assert_eq!(
+        first.body.replace(&one, "NONCE"),
+        second.body.replace(&two, "NONCE"),
+        "the same page"
+    );
+    let names = |page: &support::Page| {
+        let mut names: Vec<String> = page
+            .headers
+            .keys()
+            .map(|name| name.as_str().to_owned())
+            .filter(|name| {
+                !["date", "content-length", "transfer-encoding"].contains(&name.as_str())
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&first), names(&second), "the same headers");
+    // A signed-in user, or a guest with a query, gets a page rendered for them.
+    let browser = app.browser();
+    browser.log_in(&provider, "/").await;
+    assert!(signed_in(&browser.get("/").await));
+    let with_query = app.browser().get("/?tab=a").await;
+    assert!(
+        with_query.body.contains("return_to\" value=\"/?tab=a\""),
+        "{}",
+        with_query.body
+    );
+}

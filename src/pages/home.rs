@@ -88,9 +88,21 @@ fn ProfileView(user: UserView) -> impl IntoView {
     }
 }
 
-/// The claims as pretty JSON, with a toggle that works once hydrated.
-#[island]
+/// The claims as pretty JSON, with a toggle that works once hydrated. The JSON is the island's
+/// child, rendered on the server only: not copied into the island's props (which the browser
+/// would receive twice) nor re-rendered by the browser.
+#[component]
 fn ClaimsPanel(claims_json: String) -> impl IntoView {
+    view! {
+        <ClaimsToggle>
+            <pre id="claims" tabindex="0" aria-label="OpenID claims">{claims_json}</pre>
+        </ClaimsToggle>
+    }
+}
+
+/// "Hide claims" / "Show claims": hides the box around the claims.
+#[island]
+fn ClaimsToggle(children: Children) -> impl IntoView {
     let (shown, set_shown) = signal(true);
     view! {
         <div class="profile-header">
@@ -98,16 +110,16 @@ fn ClaimsPanel(claims_json: String) -> impl IntoView {
             <button
                 type="button"
                 class="button small"
-                aria-controls="claims"
+                aria-controls="claims-box"
                 aria-expanded=move || shown.get().to_string()
                 on:click=move |_| set_shown.update(|shown| *shown = !*shown)
             >
                 {move || if shown.get() { "Hide claims" } else { "Show claims" }}
             </button>
         </div>
-        <pre id="claims" tabindex="0" aria-label="OpenID claims" hidden=move || !shown.get()>
-            {claims_json}
-        </pre>
+        <div id="claims-box" class="claims-box" hidden=move || !shown.get()>
+            {children()}
+        </div>
     }
 }
 

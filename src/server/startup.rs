@@ -57,9 +57,12 @@ pub fn router(auth: &FusionAuth, options: LeptosOptions) -> Router {
 }
 
 /// The library's settings from the environment: the tutorial's `.env` names, with this
-/// repository's committed example secrets refused beyond this machine.
+/// repository's committed example secrets refused beyond this machine, and the home page's
+/// guest view (the same for every guest) rendered once.
 pub fn settings(lookup: impl Fn(&str) -> Option<String>) -> Result<ConfigBuilder, ConfigError> {
-    Ok(ConfigBuilder::from_lookup(lookup)?.refuse_secrets(committed_example_secrets()))
+    Ok(ConfigBuilder::from_lookup(lookup)?
+        .refuse_secrets(committed_example_secrets())
+        .cache_guest_pages(["/"]))
 }
 
 /// `GET /healthz`: the process is up and serving.

@@ -13,6 +13,7 @@ use super::{
     csp::ContentSecurityPolicy,
     login_attempts::LoginCookie,
     oidc::{HttpClientError, OidcProvider},
+    page_cache::GuestPages,
     refresh::TokenRefresher,
     seal::Sealer,
     session::token_sealer,
@@ -56,6 +57,8 @@ pub struct Inner {
     pub(crate) csp: ContentSecurityPolicy,
     /// Verifies FusionAuth's webhooks; `None` without a webhook secret.
     pub(crate) webhooks: Option<WebhookVerifier>,
+    /// The guest pages rendered once (see `page_cache`).
+    pub(crate) guest_pages: GuestPages,
 }
 
 #[doc(hidden)]
@@ -105,7 +108,7 @@ impl FusionAuth {
         let sealer = token_sealer(&config.app_secret_key);
         let cookie_key = Key::derive_from(config.app_secret_key.as_bytes());
         let login_cookie = LoginCookie::new(
-            config.login_cookie_name(),
+            config.login_cookie_name().to_owned(),
             config.cookies_secure(),
             cookie_key.clone(),
         );
@@ -118,6 +121,7 @@ impl FusionAuth {
         let inner = Inner {
             webhooks: config.webhook_secret.as_deref().map(WebhookVerifier::new),
             csp: ContentSecurityPolicy::new(&config, options),
+            guest_pages: GuestPages::default(),
             refresher,
             sessions,
             login_cookie,

@@ -27,6 +27,12 @@ pub struct Config {
     pub(crate) webhook_max_age: Duration,
     pub(crate) paths: Paths,
     pub(crate) cookie_name: String,
+    pub(crate) guest_pages: Vec<String>,
+    /// `app_url`'s origin, serialised once (every POST compares its `Origin` with it).
+    pub(crate) app_origin: String,
+    /// The cookie names, made once (`__Host-` on https).
+    session_cookie: String,
+    login_cookie: String,
 }
 
 /// One invalid or missing setting, named by its environment variable.
@@ -198,6 +204,7 @@ impl fmt::Debug for Config {
             .field("webhook_max_age", &self.webhook_max_age)
             .field("paths", &self.paths)
             .field("cookie_name", &self.cookie_name)
+            .field("guest_pages", &self.guest_pages)
             .finish()
     }
 }
@@ -236,6 +243,7 @@ pub struct ConfigBuilder {
     paths: Paths,
     cookie_name: Option<String>,
     refused_secrets: Vec<String>,
+    guest_pages: Vec<String>,
 }
 
 impl fmt::Debug for ConfigBuilder {
@@ -335,6 +343,17 @@ impl ConfigBuilder {
         self
     }
 
+    /// Paths whose guest view is the same for every guest (no query): rendered once, then served
+    /// from memory with a fresh nonce per answer. Leave out pages that show anything that
+    /// changes (a time, a counter) to guests.
+    pub fn cache_guest_pages<S: Into<String>>(
+        mut self,
+        paths: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.guest_pages.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
     /// Secrets that are public (committed example values): with an `APP_URL` beyond this
     /// machine, a configuration that uses one of them as a secret is refused. The values of
     /// [`PUBLIC_EXAMPLE_SECRETS`] are always refused.
@@ -347,8 +366,19 @@ impl ConfigBuilder {
     /// Validates everything and builds the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
         self.paths.validate()?;
-        let app_url = self.app_url.as_deref().unwrap_or(DEFAULT_APP_URL);
+        let app_url = parse_app_url(self.app_url.as_deref().unwrap_or(DEFAULT_APP_URL))?;
+        let cookie_name = self
+            .cookie_name
+            .unwrap_or_else(|| "leptos_fusionauth".into());
+        let prefix = if app_url.scheme() == "https" {
+            "__Host-"
+        } else {
+            ""
+        };
         let config = Config {
+            app_origin: app_url.origin().ascii_serialization(),
+            session_cookie: format!("{prefix}{cookie_name}_session"),
+            login_cookie: format!("{prefix}{cookie_name}_login"),
             client_id: required("CLIENT_ID", self.client_id)?,
             client_secret: required("CLIENT_SECRET", self.client_secret)?,
             issuer: parse_issuer(required("ISSUER", self.issuer)?)?,
@@ -356,7 +386,7 @@ impl ConfigBuilder {
                 "APP_SECRET_KEY",
                 required("APP_SECRET_KEY", self.app_secret_key)?,
             )?,
-            app_url: parse_app_url(app_url)?,
+            app_url,
             scopes: parse_scopes(self.scopes.as_deref().unwrap_or(DEFAULT_SCOPES))?,
             session_store: SessionStoreUrl::parse(
                 self.session_store
@@ -374,9 +404,8 @@ impl ConfigBuilder {
                 .transpose()?,
             webhook_max_age: self.webhook_max_age.unwrap_or(Duration::from_secs(600)),
             paths: self.paths,
-            cookie_name: self
-                .cookie_name
-                .unwrap_or_else(|| "leptos_fusionauth".into()),
+            cookie_name,
+            guest_pages: self.guest_pages,
         };
         config.refuse_public_secrets(&self.refused_secrets)?;
         Ok(config)
@@ -448,21 +477,13 @@ impl Config {
     /// The session cookie's name. On https it carries the `__Host-` prefix: browsers then accept
     /// it only when Secure, for the whole host and set by the host itself (no `Domain`), so a
     /// sibling subdomain cannot plant or overwrite it. Plain http cannot carry the prefix.
-    pub(crate) fn session_cookie_name(&self) -> String {
-        self.prefixed(&format!("{}_session", self.cookie_name))
+    pub(crate) fn session_cookie_name(&self) -> &str {
+        &self.session_cookie
     }
 
     /// The name of the cookie that carries login attempts in flight (same prefix rule).
-    pub(crate) fn login_cookie_name(&self) -> String {
-        self.prefixed(&format!("{}_login", self.cookie_name))
-    }
-
-    fn prefixed(&self, name: &str) -> String {
-        if self.cookies_secure() {
-            format!("__Host-{name}")
-        } else {
-            name.to_owned()
-        }
+    pub(crate) fn login_cookie_name(&self) -> &str {
+        &self.login_cookie
     }
 
     /// Refuses to serve anyone but this machine with a secret that is public.

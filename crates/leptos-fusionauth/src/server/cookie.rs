@@ -24,7 +24,7 @@ impl SessionCookie {
 
     pub(crate) fn of(config: &Config) -> Self {
         Self {
-            name: config.session_cookie_name(),
+            name: config.session_cookie_name().to_owned(),
             secure: config.cookies_secure(),
         }
     }

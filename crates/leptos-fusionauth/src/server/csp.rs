@@ -4,6 +4,7 @@
 //! lead only here or to the identity provider (the login form's redirect goes there). Nothing
 //! may frame them, except FusionAuth's logout page, which frames `/logout`.
 
+use axum::http::HeaderValue;
 use leptos::config::{Env, LeptosOptions};
 
 use super::config::Config;
@@ -15,9 +16,9 @@ pub(crate) struct ContentSecurityPolicy {
     page_before_nonce: String,
     page_after_nonce: String,
     /// For everything that is not a page (server-function answers, redirects, files).
-    other: String,
+    other: HeaderValue,
     /// For `/logout`, which FusionAuth's logout page loads in a hidden iframe.
-    front_channel_logout: String,
+    front_channel_logout: HeaderValue,
 }
 
 impl ContentSecurityPolicy {
@@ -42,12 +43,12 @@ impl ContentSecurityPolicy {
                  connect-src 'self'{live_reload}; form-action 'self' {issuer}; \
                  frame-ancestors 'none'; {common}"
             ),
-            other: format!(
+            other: header_value(format!(
                 "default-src 'none'; form-action 'none'; frame-ancestors 'none'; {common}"
-            ),
-            front_channel_logout: format!(
+            )),
+            front_channel_logout: header_value(format!(
                 "default-src 'none'; form-action 'none'; frame-ancestors {issuer}; {common}"
-            ),
+            )),
         }
     }
 
@@ -57,12 +58,20 @@ impl ContentSecurityPolicy {
     }
 
     /// The policy of a response that is not a page.
-    pub(crate) fn other(&self) -> &str {
-        &self.other
+    pub(crate) fn other(&self) -> HeaderValue {
+        self.other.clone()
     }
 
     /// The policy of `/logout`.
-    pub(crate) fn front_channel_logout(&self) -> &str {
-        &self.front_channel_logout
+    pub(crate) fn front_channel_logout(&self) -> HeaderValue {
+        self.front_channel_logout.clone()
     }
+}
+
+/// A policy as a header value, made once. The policies are built from the configuration's
+/// validated URLs (visible ASCII); an invalid one would be a bug, answered with the strictest
+/// policy rather than a panic.
+fn header_value(policy: String) -> HeaderValue {
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 }

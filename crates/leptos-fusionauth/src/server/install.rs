@@ -5,7 +5,7 @@
 //! The webhook sits outside the session and the Origin check: FusionAuth is not a browser.
 
 use axum::{
-    middleware::{from_fn, from_fn_with_state},
+    middleware::from_fn_with_state,
     routing::{get, post},
     Router,
 };
@@ -15,20 +15,15 @@ use leptos_axum::ResponseOptions;
 use super::{
     auth::FusionAuth,
     cookie::SessionCookie,
-    middleware::{
-        explain_session_store_failures, log_rejected_session_cookies, reject_cross_site_posts,
-        resolve_user, security_headers,
-    },
+    middleware::{around_every_answer, inside_the_session},
     routes, webhooks,
 };
 
 impl FusionAuth {
-    /// Adds the library's routes and layers to `router`, which holds the app's pages and server
-    /// functions. Call it last: routes added afterwards are outside the layers.
-    pub fn install<S>(&self, router: Router<S>) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
+    /// Adds the library's routes and layers to `app`, the router of the app's pages and server
+    /// functions (with its state given). Serve what it answers: the layers run before the app's
+    /// routing, so a guest page kept in memory costs no routing and no handler at all.
+    pub fn install(&self, app: Router) -> Router {
         let paths = &self.config.paths;
         let routes = Router::new()
             .route(&paths.login, get(routes::login))
@@ -39,18 +34,13 @@ impl FusionAuth {
         let webhooks = Router::new()
             .route(&paths.webhook, post(webhooks::receive))
             .with_state(self.clone());
-        router
-            .merge(routes)
-            .layer(from_fn_with_state(self.clone(), reject_cross_site_posts))
-            .layer(from_fn_with_state(self.clone(), resolve_user))
-            .layer(from_fn_with_state(
-                self.clone(),
-                log_rejected_session_cookies,
-            ))
-            .layer(SessionCookie::of(&self.config).layer(self))
-            .layer(from_fn(explain_session_store_failures))
-            .merge(webhooks)
-            .layer(from_fn_with_state(self.clone(), security_headers))
+        let with_session = Router::new()
+            .fallback_service(app.merge(routes))
+            .layer(from_fn_with_state(self.clone(), inside_the_session))
+            .layer(SessionCookie::of(&self.config).layer(self));
+        webhooks
+            .fallback_service(with_session)
+            .layer(from_fn_with_state(self.clone(), around_every_answer))
     }
 
     /// The Leptos context of every rendered page and server function (pass it to

@@ -13,6 +13,7 @@ pub(crate) mod install;
 pub(crate) mod login_attempts;
 pub(crate) mod middleware;
 pub(crate) mod oidc;
+pub(crate) mod page_cache;
 pub(crate) mod refresh;
 pub(crate) mod return_to;
 pub(crate) mod routes;

@@ -46,18 +46,13 @@ impl User {
     }
 
     /// The full name, when FusionAuth told it.
-    pub fn name(&self) -> Option<String> {
-        let text = |name: &str| self.claims().get(name).and_then(Value::as_str);
-        match (text("name"), text("given_name"), text("family_name")) {
-            (Some(name), _, _) => Some(name.to_owned()),
-            (None, Some(given), Some(family)) => Some(format!("{given} {family}")),
-            (None, given, family) => given.or(family).map(str::to_owned),
-        }
+    pub fn name(&self) -> Option<&str> {
+        self.signed_in.name.as_deref()
     }
 
-    /// The verified ID token's claims, merged with userinfo.
-    pub fn claims(&self) -> &Map<String, Value> {
-        &self.signed_in.claims
+    /// The verified ID token's claims, merged with userinfo (parsed on each call).
+    pub fn claims(&self) -> Map<String, Value> {
+        self.signed_in.claims()
     }
 
     /// The user's roles in this application (from the latest verified access token).
@@ -86,8 +81,8 @@ impl User {
         UserView {
             subject: user.subject.clone(),
             email: user.email.clone(),
-            name: self.name(),
-            claims_json: user.claims_json(),
+            name: user.name.clone(),
+            claims_json: user.claims_json().to_owned(),
             roles: user.roles.clone(),
             access_token_expires_at: user.access_token_expires_at,
             can_refresh: user.has_refresh_token,

@@ -18,6 +18,10 @@ use crate::shared::{error::AuthError, failure::AuthFailure, view::Visitor};
 
 /// Reads the session of a request and refreshes its tokens when due.
 pub(crate) async fn resolve(auth: &FusionAuth, session: &Session) -> Resolved {
+    if session.id().is_none() {
+        // No session cookie that verified: a guest, without reading anything.
+        return Resolved::Guest { notice: false };
+    }
     let mut contents = match AuthSession::load(session).await {
         Ok(contents) => contents,
         Err(e) => {
@@ -41,7 +45,7 @@ pub(crate) async fn resolve(auth: &FusionAuth, session: &Session) -> Resolved {
                 .lifetimes()
                 .deadline(user.signed_in_at)
                 .unix_timestamp(),
-            signed_in: user.into(),
+            signed_in: user.upgraded().into(),
         }),
         None => Resolved::Guest { notice },
     }

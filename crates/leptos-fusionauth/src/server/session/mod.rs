@@ -45,8 +45,16 @@ pub(crate) struct RefreshRetry {
 pub(crate) struct SignedInUser {
     pub(crate) subject: String,
     pub(crate) email: String,
-    /// Verified ID token claims merged with userinfo.
-    pub(crate) claims: serde_json::Map<String, serde_json::Value>,
+    /// Verified ID token claims merged with userinfo, as the pretty JSON the profile shows
+    /// (serialised once, at sign-in: a page view only copies it).
+    #[serde(default)]
+    claims_json: String,
+    /// The user's full name, when FusionAuth told it (`name`, or given and family name).
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    /// How records written before `claims_json` kept the claims.
+    #[serde(default, rename = "claims", skip_serializing)]
+    legacy_claims: Option<serde_json::Map<String, serde_json::Value>>,
     /// Unix seconds of the sign-in: the session's absolute lifetime counts from it.
     #[serde(default)]
     pub(crate) signed_in_at: i64,
@@ -95,7 +103,9 @@ impl SignedInUser {
             refresh_retry: None,
             subject: login.subject.clone(),
             email: login.email.clone(),
-            claims: login.claims.clone(),
+            claims_json: serde_json::to_string_pretty(&login.claims).unwrap_or_default(),
+            name: full_name(&login.claims),
+            legacy_claims: None,
         })
     }
 
@@ -119,8 +129,25 @@ impl SignedInUser {
     }
 
     /// The claims as pretty JSON, as the profile shows them.
-    pub(crate) fn claims_json(&self) -> String {
-        serde_json::to_string_pretty(&self.claims).unwrap_or_default()
+    pub(crate) fn claims_json(&self) -> &str {
+        &self.claims_json
+    }
+
+    /// The claims, parsed (for the rare caller that wants one of them).
+    pub(crate) fn claims(&self) -> serde_json::Map<String, serde_json::Value> {
+        match &self.legacy_claims {
+            Some(claims) => claims.clone(),
+            None => serde_json::from_str(&self.claims_json).unwrap_or_default(),
+        }
+    }
+
+    /// A record written before `claims_json` existed, brought up to date after reading.
+    pub(crate) fn upgraded(mut self) -> Self {
+        if let Some(claims) = self.legacy_claims.take() {
+            self.claims_json = serde_json::to_string_pretty(&claims).unwrap_or_default();
+            self.name = full_name(&claims);
+        }
+        self
     }
 
     /// Whether the user holds `role` in this application.
@@ -168,6 +195,16 @@ impl AuthSession {
     pub(crate) fn from_record(record: &Record) -> Option<Self> {
         // Deserialized from the borrowed value: no copy of the record's JSON.
         Self::deserialize(record.data.get(Self::KEY)?).ok()
+    }
+}
+
+/// `name`, else given and family name, else either.
+fn full_name(claims: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    match (text("name"), text("given_name"), text("family_name")) {
+        (Some(name), _, _) => Some(name.to_owned()),
+        (None, Some(given), Some(family)) => Some(format!("{given} {family}")),
+        (None, given, family) => given.or(family).map(str::to_owned),
     }
 }
 
