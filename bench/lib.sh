@@ -296,8 +296,9 @@ start_redis() {
   ensure_port_free "$REDIS_PORT" "redis-server"
   local dir="$BENCH_WORK/redis" i
   mkdir -p "$dir"
-  say "starting redis-server (127.0.0.1:$REDIS_PORT, in memory)"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+  say "starting redis-server (127.0.0.1:$REDIS_PORT, in memory, on the client's CPU)"
+  # On the client's CPU (CLIENT_PIN): the app's CPU stays the app's own.
+  "${CLIENT_PIN[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
     >"$dir/redis.log" 2>&1 &
   REDIS_PID=$!
   BENCH_PIDS+=("$REDIS_PID")
@@ -308,6 +309,20 @@ start_redis() {
   done
   cat "$dir/redis.log" >&2
   die "redis-server did not start"
+}
+
+# start_postgres: Debian's PostgreSQL cluster (scripts/postgres.sh starts it and makes the role
+# and database), its processes moved to the client's CPU, and the sessions' schema dropped so
+# the store starts empty; sets POSTGRES_URL.
+POSTGRES_URL=""
+start_postgres() {
+  POSTGRES_URL=$("$REPO_ROOT/scripts/postgres.sh") || die "PostgreSQL did not start"
+  psql -q "$POSTGRES_URL" -c 'drop schema if exists tower_sessions cascade' >/dev/null ||
+    die "cannot reach PostgreSQL at $POSTGRES_URL"
+  if [[ ${#CLIENT_PIN[@]} -gt 0 ]]; then
+    local pid
+    for pid in $(pgrep -u postgres postgres); do taskset -a -p -c "$CLIENT_CPUS" "$pid" >/dev/null || true; done
+  fi
 }
 
 # Logs in over HTTP (bench/login-client.mjs) and prints the app's session cookie value.

@@ -8,8 +8,8 @@
 #   build       toolchain (scripts/setup-toolchain.sh --browser), cargo leptos build --release,
 #               the ceiling server (bench/ceiling)
 #   bundle      wasm + JS in target/site/pkg, raw and gzip -9 (bench/check-bundle-size.sh)
-#   throughput  wrk on the guest page, the signed-in profile page (SQLite store, and Redis when
-#               redis-server is installed) and the ceiling
+#   throughput  wrk on the guest page, the signed-in profile page (SQLite store, and Redis and
+#               PostgreSQL when installed; their servers on the client's CPU) and the ceiling
 #   login       HTTP-level logins against the stand-in provider, with the app's Server-Timing
 #   tti         time to interactive of the guest page in Chromium, fresh context per load
 #   memory      server RSS idle, then with SESSIONS signed-in sessions in the SQLite store
@@ -103,7 +103,8 @@ part_throughput() {
   cookie=$(login_cookie) || die "login over HTTP failed"
   assert_profile "$cookie"
   curl -fsS -H "Cookie: $SESSION_COOKIE=$cookie" "$APP_LOOPBACK/" >"$OUT_DIR/profile.html"
-  start_redis_app
+  start_store_app redis
+  start_store_app postgres
   # The profile page needs no provider (no token refresh within the token's hour).
   stop_provider
 
@@ -121,10 +122,15 @@ part_throughput() {
   mkdir -p "$wrk_dir"
   local targets=(guest profile) target url i
   ((have_ceiling)) && targets=(ceiling "${targets[@]}")
-  [[ -n "$REDIS_APP_URL" ]] && targets+=(profile-redis)
-  declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/"
-    [profile-redis]="$REDIS_APP_URL/")
-  declare -A cookies=([profile]="$cookie" [profile-redis]="$REDIS_APP_COOKIE")
+  declare -A urls=([ceiling]="$CEILING_URL/" [guest]="$APP_LOOPBACK/" [profile]="$APP_LOOPBACK/")
+  declare -A cookies=([profile]="$cookie")
+  local kind
+  for kind in redis postgres; do
+    [[ -n "${STORE_APP_URL[$kind]:-}" ]] || continue
+    targets+=("profile-$kind")
+    urls[profile-$kind]="${STORE_APP_URL[$kind]}/"
+    cookies[profile-$kind]="${STORE_APP_COOKIE[$kind]}"
+  done
   wrk_for() {
     local target="$1" duration="$2"
     if [[ -n "${cookies[$target]:-}" ]]; then
@@ -145,7 +151,9 @@ part_throughput() {
     done
   done
   assert_profile "$cookie" # the sessions survived the runs
-  [[ -z "$REDIS_APP_URL" ]] || assert_profile "$REDIS_APP_COOKIE" "$REDIS_APP_URL"
+  for kind in "${!STORE_APP_URL[@]}"; do
+    assert_profile "${STORE_APP_COOKIE[$kind]}" "${STORE_APP_URL[$kind]}"
+  done
   rm -rf "$OUT_DIR/wrk"
   mv "$wrk_dir" "$OUT_DIR/wrk"
 
@@ -154,47 +162,65 @@ part_throughput() {
   write_json "$OUT_DIR/throughput.json" \
     '{ duration: +a[0], runs: +a[1], threads: +a[2], connections: +a[3], pinning: a[4],
        bytes: { guest: +a[5], profile: +a[6], ceiling: a[7] === "1" ? +a[5] : null,
-                "profile-redis": a[8] === "" ? null : +a[8] } }' \
+                "profile-redis": a[8] === "" ? null : +a[8],
+                "profile-postgres": a[9] === "" ? null : +a[9] } }' \
     "$WRK_DURATION" "$WRK_RUNS" "$CLIENT_THREADS" "$WRK_CONNECTIONS" "$pin_note" \
     "$(stat -c %s "$OUT_DIR/guest.html")" "$(stat -c %s "$OUT_DIR/profile.html")" "$have_ceiling" \
-    "$([[ -n "$REDIS_APP_URL" ]] && stat -c %s "$OUT_DIR/profile-redis.html")"
+    "$([[ -n "${STORE_APP_URL[redis]:-}" ]] && stat -c %s "$OUT_DIR/profile-redis.html")" \
+    "$([[ -n "${STORE_APP_URL[postgres]:-}" ]] && stat -c %s "$OUT_DIR/profile-postgres.html")"
   write_meta throughput "${CLIENT_PIN[*]} wrk -t$CLIENT_THREADS -c$WRK_CONNECTIONS -d${WRK_DURATION}s --timeout 2s --latency [-H 'Cookie: $SESSION_COOKIE=…'] URL (after a 2 s warm-up; $WRK_RUNS interleaved runs; $pin_note)"
   stop_ceiling
   stop_app
-  stop_redis_app
+  stop_store_apps
   PIN_SERVERS=0
 }
 
-# start_redis_app: a second instance of the app (same binary and APP_URL, another port) whose
-# sessions live in a fresh redis-server, signed in once; sets REDIS_APP_URL and REDIS_APP_COOKIE.
-# The stand-in knows one redirect URI (APP_URL), so the login client connects to this instance's
-# port for APP_URL (login_cookie's APP_CONNECT). Without redis-server: a warning, no Redis figure.
-REDIS_APP_URL=""
-REDIS_APP_COOKIE=""
-REDIS_APP_PID=""
-start_redis_app() {
-  if ! command -v redis-server >/dev/null; then
-    warn "redis-server is missing (apt-get install -y redis-server): no profile figure with the Redis store"
-    return 0
-  fi
-  start_redis
+# start_store_app KIND (redis or postgres): a second instance of the app (same binary and
+# APP_URL, another port) whose sessions live in a fresh redis-server or in PostgreSQL (both on the
+# client's CPU), signed in once; sets STORE_APP_URL[KIND] and STORE_APP_COOKIE[KIND]. The stand-in
+# knows one redirect URI (APP_URL), so the login client connects to this instance's port for
+# APP_URL (login_cookie's APP_CONNECT). Without the server: a warning, no figure for it.
+declare -A STORE_APP_URL=() STORE_APP_COOKIE=() STORE_APP_PID=()
+start_store_app() {
+  local kind="$1" store_url
+  case "$kind" in
+    redis)
+      command -v redis-server >/dev/null || {
+        warn "redis-server is missing (apt-get install -y redis-server): no profile figure with the Redis store"
+        return 0
+      }
+      start_redis
+      store_url="redis://127.0.0.1:$REDIS_PORT"
+      ;;
+    postgres)
+      command -v pg_ctlcluster >/dev/null || {
+        warn "PostgreSQL is missing (apt-get install -y postgresql): no profile figure with the PostgreSQL store"
+        return 0
+      }
+      start_postgres
+      store_url="$POSTGRES_URL"
+      ;;
+  esac
   local sqlite_pid="$APP_PID" sqlite_port="$APP_PORT" sqlite_loopback="$APP_LOOPBACK"
   APP_PORT=$(free_ports 1)
   APP_LOOPBACK="http://127.0.0.1:$APP_PORT"
-  start_app SESSION_DATABASE_URL="redis://127.0.0.1:$REDIS_PORT"
-  # shellcheck disable=SC2034  # stopped through stop_server REDIS_APP_PID
-  REDIS_APP_PID="$APP_PID"
-  REDIS_APP_URL="$APP_LOOPBACK"
-  REDIS_APP_COOKIE=$(login_cookie) || die "login over HTTP (Redis instance) failed"
+  start_app SESSION_DATABASE_URL="$store_url"
+  STORE_APP_PID[$kind]="$APP_PID"
+  STORE_APP_URL[$kind]="$APP_LOOPBACK"
+  STORE_APP_COOKIE[$kind]=$(login_cookie) || die "login over HTTP ($kind instance) failed"
   APP_PID="$sqlite_pid" APP_PORT="$sqlite_port" APP_LOOPBACK="$sqlite_loopback"
-  assert_profile "$REDIS_APP_COOKIE" "$REDIS_APP_URL"
-  curl -fsS -H "Cookie: $SESSION_COOKIE=$REDIS_APP_COOKIE" "$REDIS_APP_URL/" >"$OUT_DIR/profile-redis.html"
+  assert_profile "${STORE_APP_COOKIE[$kind]}" "${STORE_APP_URL[$kind]}"
+  curl -fsS -H "Cookie: $SESSION_COOKIE=${STORE_APP_COOKIE[$kind]}" "${STORE_APP_URL[$kind]}/" >"$OUT_DIR/profile-$kind.html"
 }
 
-stop_redis_app() {
-  stop_server REDIS_APP_PID
-  REDIS_APP_URL=""
-  REDIS_APP_COOKIE=""
+stop_store_apps() {
+  local kind pid
+  for kind in "${!STORE_APP_PID[@]}"; do
+    pid="${STORE_APP_PID[$kind]}"
+    stop_pid "$pid"
+    forget_pid "$pid"
+  done
+  STORE_APP_PID=() STORE_APP_URL=() STORE_APP_COOKIE=()
   stop_server REDIS_PID
 }
 
