@@ -180,6 +180,40 @@ async fn two_instances_never_spend_the_same_refresh_token(store_url: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_waited_for_the_lock_of_a_session_logged_out_meanwhile_spends_nothing() {
+    let redis = RedisServer::start().await;
+    let provider = MockProvider::start().await;
+    provider.set_access_token_ttl(1);
+    let instance_a = instance(&provider, &redis.url()).await;
+    let instance_b = instance(&provider, &redis.url()).await;
+    let on_a = instance_a.browser();
+    on_a.log_in(&provider, "/").await;
+    provider.set_access_token_ttl(3600);
+    provider.set_refresh_delay(Duration::from_millis(800));
+    let on_b = same_browser_on(&instance_b, &on_a);
+    // A refreshes (slowly) under the lock; B waits for it; the user logs out through A meanwhile.
+    let refreshing = tokio::spawn({
+        let on_a = on_a.clone();
+        async move { on_a.get("/").await }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let waiting = tokio::spawn({
+        let on_b = on_b.clone();
+        async move { on_b.get("/").await }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    on_a.clone().post_form("/api/logout", &[]).await;
+    refreshing.await.unwrap();
+    let page = waiting.await.unwrap();
+    assert!(!signed_in(&page), "{}", page.body);
+    assert_eq!(
+        provider.refresh_attempts(),
+        1,
+        "B found the session ended and did not present its (rotated) refresh token again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_redis_two_instances_never_spend_the_same_refresh_token() {
     let redis = RedisServer::start().await;
     two_instances_never_spend_the_same_refresh_token(&redis.url()).await;
@@ -233,10 +267,18 @@ async fn logout_while_redis_is_down_fails_closed_and_is_recorded_later() {
     assert_eq!(page.status, 503);
     assert!(page.body.contains("could not be recorded"), "{}", page.body);
 
-    // Once Redis is back, the record is deleted: the stolen cookie opens nothing.
-    redis.run().await;
+    // Meanwhile this instance treats the session as ended: a stolen cookie opens nothing here.
     let thief = app.browser().with_origin(public);
     thief.set_cookie(HTTPS_SESSION_COOKIE, Some(stolen));
+    let meanwhile = thief.get("/").await;
+    assert!(
+        meanwhile.body.contains("Hello Guest"),
+        "a guest at once, not even a read of the store that is down: {}",
+        meanwhile.body
+    );
+
+    // Once Redis is back, the record is deleted: the stolen cookie opens nothing anywhere.
+    redis.run().await;
     let deleted = eventually(15, || async {
         thief.get("/").await.body.contains("Hello Guest")
     })

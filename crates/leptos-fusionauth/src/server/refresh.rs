@@ -78,6 +78,14 @@ pub(crate) fn retry_after(failures: u32) -> i64 {
     (FIRST_RETRY_SECS << doublings).min(MAX_RETRY_SECS)
 }
 
+/// What the store holds of a session when its refresh lock has been taken.
+enum Stored {
+    RefreshedElsewhere(Box<SignedInUser>),
+    Unchanged,
+    Ended,
+    Unreadable,
+}
+
 /// The result of a refresh, kept briefly for the requests that waited on it.
 struct CompletedRefresh {
     refreshed: RefreshedTokens,
@@ -191,23 +199,44 @@ impl TokenRefresher {
             tracing::warn!("the session's refresh lock was not available; refresh postponed");
             return RefreshOutcome::Unavailable;
         };
-        let outcome = match self.refreshed_elsewhere(&id, user).await {
-            Some(stored) => self.take_over(user, stored, &mut completed),
-            None => {
+        let outcome = match self.stored_now(&id, user).await {
+            Stored::RefreshedElsewhere(stored) => self.take_over(user, *stored, &mut completed),
+            Stored::Unchanged => {
                 self.refresh_at_provider(&lock, user, now, &mut completed)
                     .await
+            }
+            Stored::Ended => {
+                tracing::info!(subject = %user.subject, "the session ended while it waited to refresh");
+                RefreshOutcome::Ended
+            }
+            Stored::Unreadable => {
+                tracing::warn!("the session store did not answer; refresh postponed");
+                RefreshOutcome::Unavailable
             }
         };
         self.store.unlock(lock).await;
         outcome
     }
 
-    /// The user as stored, if another instance refreshed this session since `user` was read
-    /// (every refresh seals the tokens anew, so different sealed tokens mean a refresh).
-    async fn refreshed_elsewhere(&self, id: &Id, user: &SignedInUser) -> Option<SignedInUser> {
-        let record = self.store.load_untouched(id).await.ok()??;
-        let stored = AuthSession::from_record(&record)?.user?;
-        (stored.subject == user.subject && !stored.holds_same_tokens_as(user)).then_some(stored)
+    /// The session as stored now, under the lock: refreshed by another instance since `user`
+    /// was read (every refresh seals the tokens anew, so different sealed tokens mean a
+    /// refresh), unchanged, ended (a logout or a webhook on any instance), or unreadable. Only an
+    /// unchanged session may spend its refresh token: an ended one's token is revoked or
+    /// rotated, and presenting it again would be a one-time token spent twice.
+    async fn stored_now(&self, id: &Id, user: &SignedInUser) -> Stored {
+        let record = match self.store.load_untouched(id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Stored::Ended,
+            Err(_) => return Stored::Unreadable,
+        };
+        match AuthSession::from_record(&record).and_then(|contents| contents.user) {
+            Some(stored) if stored.subject != user.subject => Stored::Ended,
+            Some(stored) if !stored.holds_same_tokens_as(user) => {
+                Stored::RefreshedElsewhere(Box::new(stored))
+            }
+            Some(_) => Stored::Unchanged,
+            None => Stored::Ended,
+        }
     }
 
     /// Takes over the tokens another instance stored, and hands them to this instance's
@@ -284,8 +313,18 @@ impl TokenRefresher {
     /// request), keeping the rest of the record as it is — only while `lock` is still ours and
     /// the session still exists.
     async fn store_refreshed(&self, lock: &RefreshLock, user: &SignedInUser) {
-        let Ok(Some(mut record)) = self.store.load_untouched(lock.session()).await else {
-            return;
+        let mut record = match self.store.load_untouched(lock.session()).await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                tracing::info!("refreshed tokens not stored: the session ended meanwhile");
+                return;
+            }
+            Err(e) => {
+                // The request's own session write (at its end) tries again; the tokens also
+                // stay with this instance's waiting requests for the reuse window.
+                tracing::warn!(reason = %e, "refreshed tokens not stored yet: the store did not answer");
+                return;
+            }
         };
         let mut contents = AuthSession::from_record(&record).unwrap_or_default();
         contents.user = Some(user.clone());

@@ -52,7 +52,9 @@ pub(crate) struct Sessions {
     backend: Arc<dyn SessionBackend>,
     lifetimes: SessionLifetimes,
     touches: Arc<TouchLog>,
-    deferred: Arc<std::sync::Mutex<Vec<Id>>>,
+    /// Sessions signed out while the store was down: gone for this instance at once, deleted
+    /// in the store as soon as it answers.
+    deferred: Arc<std::sync::Mutex<std::collections::HashSet<Id>>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -151,8 +153,12 @@ impl Sessions {
         self.backend.delete(id, owner).await
     }
 
-    /// A record as stored, without pushing its expiry forward.
+    /// A record as stored, without pushing its expiry forward (none for a session signed out
+    /// here while the store was down).
     pub(crate) async fn load_untouched(&self, id: &Id) -> StoreResult<Option<Record>> {
+        if self.awaits_deletion(id) {
+            return Ok(None);
+        }
         self.backend.load(id).await
     }
 
@@ -221,27 +227,32 @@ impl Sessions {
     }
 
     /// Has `id` deleted in the background, as soon as the store answers (it is down now).
+    /// Meanwhile this instance treats the session as gone.
     pub(crate) fn delete_later(&self, id: Id) {
-        self.deferred
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(id);
+        self.deferred_ids().insert(id);
+    }
+
+    fn deferred_ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<Id>> {
+        self.deferred.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `id` was signed out here while the store was down.
+    fn awaits_deletion(&self, id: &Id) -> bool {
+        let deferred = self.deferred_ids();
+        !deferred.is_empty() && deferred.contains(id)
     }
 
     fn spawn_deferred_deletions(&self) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
-            let mut every_few_seconds = tokio::time::interval(Duration::from_secs(5));
+            let mut every_second = tokio::time::interval(Duration::from_secs(1));
             loop {
-                every_few_seconds.tick().await;
-                let waiting =
-                    std::mem::take(&mut *store.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+                every_second.tick().await;
+                let waiting: Vec<Id> = store.deferred_ids().iter().copied().collect();
                 for id in waiting {
-                    match store.end(&id, None).await {
-                        Ok(()) => {
-                            tracing::info!("a sign-out recorded late: session record deleted")
-                        }
-                        Err(_) => store.delete_later(id),
+                    if store.end(&id, None).await.is_ok() {
+                        store.deferred_ids().remove(&id);
+                        tracing::info!("a sign-out recorded late: session record deleted");
                     }
                 }
             }
@@ -318,7 +329,7 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let record = self.backend.load(id).await?;
+        let record = self.load_untouched(id).await?;
         if let Some(record) = &record {
             self.touch(record).await;
         }
