@@ -179,9 +179,11 @@ async fn two_instances_never_spend_the_same_refresh_token(store_url: &str) {
     assert!(signed_in(&on_a.get("/").await));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refresh_that_waited_for_the_lock_of_a_session_logged_out_meanwhile_spends_nothing() {
-    let redis = RedisServer::start().await;
+/// Two instances A and B on `redis`, a browser signed in through A (`on_a`) and the same
+/// browser on B (`on_b`); its access token is due, and the provider takes 800 ms to refresh it.
+async fn due_for_a_slow_refresh_on_two_instances(
+    redis: &RedisServer,
+) -> (MockProvider, [TestApp; 2], Browser, Browser) {
     let provider = MockProvider::start().await;
     provider.set_access_token_ttl(1);
     let instance_a = instance(&provider, &redis.url()).await;
@@ -191,6 +193,13 @@ async fn a_refresh_that_waited_for_the_lock_of_a_session_logged_out_meanwhile_sp
     provider.set_access_token_ttl(3600);
     provider.set_refresh_delay(Duration::from_millis(800));
     let on_b = same_browser_on(&instance_b, &on_a);
+    (provider, [instance_a, instance_b], on_a, on_b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_waited_for_the_lock_of_a_session_logged_out_meanwhile_spends_nothing() {
+    let redis = RedisServer::start().await;
+    let (provider, _instances, on_a, on_b) = due_for_a_slow_refresh_on_two_instances(&redis).await;
     // A refreshes (slowly) under the lock; B waits for it; the user logs out through A meanwhile.
     let refreshing = tokio::spawn({
         let on_a = on_a.clone();
@@ -226,6 +235,36 @@ async fn on_postgres_two_instances_never_spend_the_same_refresh_token() {
 
 /// The session cookie's name on https (the `__Host-` prefix).
 const HTTPS_SESSION_COOKIE: &str = "__Host-leptos_fusionauth_session";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_refreshed_as_the_store_went_down_are_stored_when_it_is_back() {
+    let mut redis = RedisServer::start().await;
+    let (provider, _instances, on_a, on_b) = due_for_a_slow_refresh_on_two_instances(&redis).await;
+    // A's refresh is at the provider when the store goes down: the provider rotates the refresh
+    // token the store holds, and A cannot write the new one.
+    let refreshing = tokio::spawn({
+        let on_a = on_a.clone();
+        async move { on_a.get("/").await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.stop();
+    refreshing.await.unwrap();
+    assert_eq!(provider.refresh_attempts(), 1);
+
+    redis.run().await;
+    // B never saw the new tokens: it finds them in the store, fresh, without a refresh.
+    let fresh_on_b = eventually(10, || async {
+        let page = on_b.get("/").await;
+        signed_in(&page) && page.body.contains("Access token expires in 59:")
+    })
+    .await;
+    assert!(fresh_on_b, "{}", on_b.get("/").await.body);
+    assert_eq!(
+        provider.refresh_attempts(),
+        1,
+        "nobody presented the refresh token the provider had rotated"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_while_redis_is_down_fails_closed_and_is_recorded_later() {

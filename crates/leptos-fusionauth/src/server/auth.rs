@@ -140,10 +140,13 @@ impl FusionAuth {
         &self.config
     }
 
-    /// Starts the store's background work (expired records swept, sign-outs that could not
-    /// reach the store retried). Abort the handles when the server stops.
+    /// Starts the store's background work (expired records swept; sign-outs and refreshed
+    /// tokens that could not reach the store written when it answers again). Abort the handles
+    /// when the server stops.
     pub fn spawn_background_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
-        self.sessions.spawn_background_tasks()
+        let mut tasks = self.sessions.spawn_background_tasks();
+        tasks.push(self.refresher.spawn_late_writes());
+        tasks
     }
 
     /// How many sessions `subject` (FusionAuth's user id) has open, on any instance.

@@ -12,9 +12,16 @@
 //!   while the lock is still this instance's (a fenced write), so an instance whose lock expired
 //!   cannot overwrite the tokens of the one that took over.
 //!
+//! * refreshed tokens the store could not take (it went down while the provider answered)
+//!   are kept in this process and written as soon as the store answers again ([`unstored`]):
+//!   the provider has already rotated the refresh token the store still holds.
+//!
 //! Only the provider saying `invalid_grant` ends the session; any other failure (the provider
 //! down, slow, `server_error`, a misconfigured client) keeps it and retries later, with a
 //! growing pause.
+
+mod stored;
+mod unstored;
 
 use std::{
     collections::HashMap,
@@ -23,6 +30,9 @@ use std::{
 };
 
 use tower_sessions::{session::Id, Session};
+
+use stored::{stored_now, write_refreshed, Stored, Written};
+use unstored::UnstoredRefreshes;
 
 use super::{
     oidc::{verify::AccessClaims, OidcProvider, RefreshError, RefreshedTokens},
@@ -78,14 +88,6 @@ pub(crate) fn retry_after(failures: u32) -> i64 {
     (FIRST_RETRY_SECS << doublings).min(MAX_RETRY_SECS)
 }
 
-/// What the store holds of a session when its refresh lock has been taken.
-enum Stored {
-    RefreshedElsewhere(Box<SignedInUser>),
-    Unchanged,
-    Ended,
-    Unreadable,
-}
-
 /// The result of a refresh, kept briefly for the requests that waited on it.
 struct CompletedRefresh {
     refreshed: RefreshedTokens,
@@ -127,6 +129,7 @@ pub(crate) struct TokenRefresher {
     sealer: Sealer,
     store: Sessions,
     slots: RefreshSlots,
+    unstored: UnstoredRefreshes,
     lock_ttl: Duration,
 }
 
@@ -148,8 +151,16 @@ impl TokenRefresher {
             sealer,
             store,
             slots: RefreshSlots::default(),
+            unstored: UnstoredRefreshes::default(),
             lock_ttl: lock_ttl(provider_timeout),
         }
+    }
+
+    /// Starts writing refreshed tokens the store did not take, every second, as soon as it
+    /// answers. Abort the handle at shutdown.
+    pub(crate) fn spawn_late_writes(&self) -> tokio::task::JoinHandle<()> {
+        self.unstored
+            .spawn_writer(self.store.clone(), self.lock_ttl)
     }
 
     /// Refreshes the signed-in user's tokens when `when` says so, storing the result in the
@@ -199,12 +210,15 @@ impl TokenRefresher {
             tracing::warn!("the session's refresh lock was not available; refresh postponed");
             return RefreshOutcome::Unavailable;
         };
-        let outcome = match self.stored_now(&id, user).await {
+        let outcome = match stored_now(&self.store, &id, user).await {
             Stored::RefreshedElsewhere(stored) => self.take_over(user, *stored, &mut completed),
-            Stored::Unchanged => {
-                self.refresh_at_provider(&lock, user, now, &mut completed)
-                    .await
-            }
+            Stored::Unchanged => match self.unstored.take_for(&id, user) {
+                Some(refreshed) => self.take_up_unstored(&lock, user, refreshed).await,
+                None => {
+                    self.refresh_at_provider(&lock, user, now, &mut completed)
+                        .await
+                }
+            },
             Stored::Ended => {
                 tracing::info!(subject = %user.subject, "the session ended while it waited to refresh");
                 RefreshOutcome::Ended
@@ -218,25 +232,18 @@ impl TokenRefresher {
         outcome
     }
 
-    /// The session as stored now, under the lock: refreshed by another instance since `user`
-    /// was read (every refresh seals the tokens anew, so different sealed tokens mean a
-    /// refresh), unchanged, ended (a logout or a webhook on any instance), or unreadable. Only an
-    /// unchanged session may spend its refresh token: an ended one's token is revoked or
-    /// rotated, and presenting it again would be a one-time token spent twice.
-    async fn stored_now(&self, id: &Id, user: &SignedInUser) -> Stored {
-        let record = match self.store.load_untouched(id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return Stored::Ended,
-            Err(_) => return Stored::Unreadable,
-        };
-        match AuthSession::from_record(&record).and_then(|contents| contents.user) {
-            Some(stored) if stored.subject != user.subject => Stored::Ended,
-            Some(stored) if !stored.holds_same_tokens_as(user) => {
-                Stored::RefreshedElsewhere(Box::new(stored))
-            }
-            Some(_) => Stored::Unchanged,
-            None => Stored::Ended,
-        }
+    /// Takes up the tokens this instance refreshed while the store was down, instead of
+    /// spending the refresh token the store still holds (the provider has rotated it).
+    async fn take_up_unstored(
+        &self,
+        lock: &RefreshLock,
+        user: &mut SignedInUser,
+        refreshed: SignedInUser,
+    ) -> RefreshOutcome {
+        let before = std::mem::replace(user, refreshed);
+        self.store_refreshed(lock, &before, user).await;
+        tracing::info!(subject = %user.subject, "tokens refreshed while the store was down taken up");
+        RefreshOutcome::Refreshed
     }
 
     /// Takes over the tokens another instance stored, and hands them to this instance's
@@ -286,10 +293,11 @@ impl TokenRefresher {
                 RefreshOutcome::Ended
             }
             Ok(refreshed) => {
+                let before = user.clone();
                 let outcome = self.adopt(user, &refreshed, now);
                 if outcome == RefreshOutcome::Refreshed {
                     // Stored before the lock is released: the next instance must find it.
-                    self.store_refreshed(lock, user).await;
+                    self.store_refreshed(lock, &before, user).await;
                 }
                 *completed = Some(CompletedRefresh {
                     refreshed,
@@ -309,41 +317,17 @@ impl TokenRefresher {
         }
     }
 
-    /// Writes the refreshed user into the stored record at once (not only at the end of the
-    /// request), keeping the rest of the record as it is — only while `lock` is still ours and
-    /// the session still exists.
-    async fn store_refreshed(&self, lock: &RefreshLock, user: &SignedInUser) {
-        let mut record = match self.store.load_untouched(lock.session()).await {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                tracing::info!("refreshed tokens not stored: the session ended meanwhile");
-                return;
-            }
-            Err(e) => {
-                // The request's own session write (at its end) tries again; the tokens also
-                // stay with this instance's waiting requests for the reuse window.
-                tracing::warn!(reason = %e, "refreshed tokens not stored yet: the store did not answer");
-                return;
-            }
-        };
-        let mut contents = AuthSession::from_record(&record).unwrap_or_default();
-        contents.user = Some(user.clone());
-        let written = match serde_json::to_value(&contents) {
-            Ok(value) => {
-                record.data.insert(AuthSession::KEY.to_owned(), value);
-                self.store.save_locked(&record, lock).await
-            }
-            Err(e) => {
-                tracing::warn!(reason = %e, "refreshed tokens not stored");
-                return;
-            }
-        };
-        match written {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                "refreshed tokens not stored: the session ended or its refresh lock expired"
-            ),
-            Err(e) => tracing::warn!(reason = %e, "refreshed tokens not stored yet"),
+    /// Writes the refreshed user (refreshed from `before`) into the stored record at once, not
+    /// only at the end of the request; if the store does not answer, keeps it for a later
+    /// write.
+    async fn store_refreshed(
+        &self,
+        lock: &RefreshLock,
+        before: &SignedInUser,
+        user: &SignedInUser,
+    ) {
+        if write_refreshed(&self.store, lock, user).await == Written::StoreDown {
+            self.unstored.keep(lock, before.clone(), user.clone());
         }
     }
 

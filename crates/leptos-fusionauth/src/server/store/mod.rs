@@ -68,6 +68,7 @@ impl std::fmt::Debug for Sessions {
 
 /// A refresh lock held on a session: released explicitly, or it expires by itself (a crashed
 /// instance does not block the session for ever).
+#[derive(Clone)]
 pub(crate) struct RefreshLock {
     id: Id,
     token: LockToken,
@@ -182,6 +183,21 @@ impl Sessions {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Ok(None)
+    }
+
+    /// Takes session `id`'s refresh lock for `ttl` if nobody holds it now (no waiting).
+    pub(crate) async fn try_lock_refresh(
+        &self,
+        id: &Id,
+        ttl: Duration,
+    ) -> StoreResult<Option<RefreshLock>> {
+        let token = LockToken::new();
+        let taken = self.backend.try_lock(id, &token, ttl).await?;
+        Ok(taken.then_some(RefreshLock {
+            id: *id,
+            token,
+            ttl,
+        }))
     }
 
     /// Extends `lock` to its full lifetime from now: whether it is still ours.
