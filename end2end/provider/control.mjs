@@ -44,6 +44,10 @@ function routesOf({ state, rotate, stop, start, instance, admin }) {
     'POST /delete-registration': onUser((user, body) => admin.deleteRegistration(user, body.clientId)),
     'POST /set-roles': onUser((user, body) => admin.setRoles(user, body.clientId, body.roles)),
     'GET /webhook-deliveries': async () => ({ deliveries: webhooks.deliveries }),
+    // test-only (faults.mjs): a slow token endpoint, and who spent a refresh token twice
+    'GET /token-delay': async () => ({ tokenDelay: instance.tokenDelay.state() }),
+    'POST /token-delay': async (body) => ({ tokenDelay: instance.tokenDelay.set(body) }),
+    'GET /refresh-token-exchanges': async () => instance.refreshExchanges.report((id) => users.byId(id)?.email),
   };
 }
 

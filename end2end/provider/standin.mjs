@@ -12,6 +12,7 @@ import { UserAdmin } from './admin.mjs';
 import { Applications } from './applications.mjs';
 import { addFusionAuthIdTokenClaims } from './claims.mjs';
 import { controlHandler } from './control.mjs';
+import { RefreshExchangeLedger, TokenDelay } from './faults.mjs';
 import { LoopbackListener } from './http.mjs';
 import { loadOrCreateKeys, publicKid, rotateKeys } from './keys.mjs';
 import { loadKickstart } from './kickstart.mjs';
@@ -60,6 +61,9 @@ function instanceOf(kickstart, { issuer, accessTokenTtlSecs }) {
     webhooks: new Webhooks(kickstart),
     cookieKeys: [randomBytes(32).toString('base64url')],
     requestContext: new AsyncLocalStorage(),
+    // test-only faults and bookkeeping (faults.mjs): the control port's /token-delay and /refresh-token-exchanges
+    tokenDelay: new TokenDelay(),
+    refreshExchanges: new RefreshExchangeLedger(),
   };
 }
 
@@ -78,7 +82,7 @@ function buildProvider(instance, keys, admin) {
 }
 
 /** The control port's view of the running stand-in. */
-function controlsOf({ instance, admin, main, keysFile, settings, keysRef }) {
+function controlsOf({ instance, admin, main, serving, keysFile, settings, keysRef }) {
   const { issuer, port, controlPort } = settings;
   return {
     instance,
@@ -87,7 +91,7 @@ function controlsOf({ instance, admin, main, keysFile, settings, keysRef }) {
     async rotate() {
       const previousKid = publicKid(keysRef.keys);
       keysRef.keys = rotateKeys(keysFile);
-      main.handler = buildProvider(instance, keysRef.keys, admin).callback();
+      serving.callback = buildProvider(instance, keysRef.keys, admin).callback();
       return { previousKid, kid: publicKid(keysRef.keys) };
     },
     stop: () => main.close(),
@@ -110,9 +114,13 @@ export async function startStandIn(options = {}) {
   const admin = new UserAdmin(instance);
   const keysRef = { keys: loadOrCreateKeys(settings.keysFile, kickstart.keyId) };
 
-  const main = new LoopbackListener(settings.port, buildProvider(instance, keysRef.keys, admin).callback());
+  // The provider currently serving (rebuilt on key rotation), behind the token endpoint's test delay.
+  const serving = { callback: buildProvider(instance, keysRef.keys, admin).callback() };
+  const main = new LoopbackListener(settings.port, instance.tokenDelay.wrap(() => serving.callback));
   await main.open();
-  const controls = controlsOf({ instance, admin, main, keysFile: settings.keysFile, settings, keysRef });
+  const controls = controlsOf({
+    instance, admin, main, serving, keysFile: settings.keysFile, settings, keysRef,
+  });
   const control = new LoopbackListener(settings.controlPort, controlHandler(controls));
   try {
     await control.open();

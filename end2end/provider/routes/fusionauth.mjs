@@ -8,7 +8,7 @@ import { apiLogoutRoute, apiStatus } from './api.mjs';
 import { completeAuthorizationResponse } from './authorize.mjs';
 import { handleFormPost, registerViaAuthorize, renderInteractionInPlace } from './interaction.mjs';
 import { logoutRoute } from './logout.mjs';
-import { completeTokenResponse } from './token.mjs';
+import { completeTokenResponse, recordRefreshExchange } from './token.mjs';
 
 /** Routes answered without oidc-provider, by "METHOD path": handler(provider, ctx). */
 function ownRoutes(instance, admin) {
@@ -39,11 +39,13 @@ export function fusionAuthRoutes(instance, admin) {
     if (ctx.path === '/oauth2/register' && ctx.method === 'GET') registerViaAuthorize(ctx);
     if (ctx.path === '/oauth2/authorize' && ctx.method === 'GET') askConsentForOfflineAccess(ctx);
 
+    const startedAt = Date.now();
     await next();
 
     await renderInteractionInPlace(instance, provider, ctx);
     completeAuthorizationResponse(instance, ctx);
     completeTokenResponse(instance, ctx);
+    recordRefreshExchange(instance, ctx, startedAt);
     return undefined;
   };
 }

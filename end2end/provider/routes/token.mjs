@@ -28,3 +28,28 @@ export function completeTokenResponse(instance, ctx) {
     ctx.body = REFRESH_TOKEN_INVALID;
   }
 }
+
+/**
+ * Writes a refresh-token grant the token endpoint just answered into the exchange ledger
+ * (faults.mjs): the value presented, its FusionAuth id and owner, when it arrived (before any
+ * test delay) and was answered, and whether it was rotated.
+ */
+export function recordRefreshExchange(instance, ctx, startedAt) {
+  if (ctx.path !== '/oauth2/token' || ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+  const value = ctx.oidc.params.refresh_token;
+  const { Account, RotatedRefreshToken } = ctx.oidc.entities;
+  const clientId = ctx.oidc.client?.clientId;
+  const rotated = ctx.status === 200 && Boolean(RotatedRefreshToken) && typeof ctx.body?.refresh_token === 'string';
+  instance.refreshExchanges.record({
+    value,
+    tokenId: instance.refreshTokens.idOf(rotated ? ctx.body.refresh_token : value),
+    userId: Account?.accountId,
+    clientId,
+    arrivedAt: ctx.req.arrivedAt ?? startedAt,
+    startedAt,
+    endedAt: Date.now(),
+    status: ctx.status,
+    rotated,
+    policy: instance.applications.byId(clientId)?.refreshTokenUsagePolicy,
+  });
+}
