@@ -45,6 +45,10 @@ pub use redis::RedisBackend;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBackend;
 
+/// How often sign-outs the store could not record are tried again. Short: until the record is
+/// gone, the other instances still serve the session to a copy of its cookie.
+const DEFERRED_DELETION_RETRY: Duration = Duration::from_millis(200);
+
 /// The session store: a backend with lifetimes, the owner index and the refresh lock (see the
 /// module documentation). Cheap to clone.
 #[derive(Clone)]
@@ -261,18 +265,35 @@ impl Sessions {
     fn spawn_deferred_deletions(&self) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
-            let mut every_second = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(DEFERRED_DELETION_RETRY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                every_second.tick().await;
-                let waiting: Vec<Id> = store.deferred_ids().iter().copied().collect();
-                for id in waiting {
-                    if store.end(&id, None).await.is_ok() {
-                        store.deferred_ids().remove(&id);
-                        tracing::info!("a sign-out recorded late: session record deleted");
-                    }
-                }
+                tick.tick().await;
+                store.delete_waiting().await;
             }
         })
+    }
+
+    /// Deletes the sessions signed out here while the store was down. The first deletion tells
+    /// whether the store answers again: while it does not, one attempt (bounded by the store's
+    /// timeout) is all a pass costs, so the pass after the store's return comes at once.
+    async fn delete_waiting(&self) {
+        let waiting: Vec<Id> = self.deferred_ids().iter().copied().collect();
+        for id in &waiting {
+            if !self.delete_deferred(id).await {
+                return;
+            }
+        }
+    }
+
+    /// Deletes one session signed out while the store was down: whether the store took it.
+    async fn delete_deferred(&self, id: &Id) -> bool {
+        let deleted = self.end(id, None).await.is_ok();
+        if deleted {
+            self.deferred_ids().remove(id);
+            tracing::info!("a sign-out recorded late: session record deleted");
+        }
+        deleted
     }
 
     fn spawn_expiry_sweep(&self) -> tokio::task::JoinHandle<()> {
