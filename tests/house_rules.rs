@@ -414,6 +414,21 @@ fn no_function_is_over_sixty_lines() {
     );
 }
 
+/// The promise `examples/minimal` keeps: a whole app on the library in this many lines of Rust.
+const MINIMAL_EXAMPLE_MAX_LINES: usize = 150;
+
+#[test]
+fn the_minimal_example_stays_within_its_line_budget() {
+    let lines: usize = rust_files(&root().join("examples/minimal/src"))
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap().lines().count())
+        .sum();
+    assert!(
+        lines <= MINIMAL_EXAMPLE_MAX_LINES,
+        "examples/minimal has {lines} lines of Rust, over its {MINIMAL_EXAMPLE_MAX_LINES}"
+    );
+}
+
 /// The lines of `text`, each without its indentation, blank lines dropped.
 fn trimmed_lines(text: &str) -> Vec<&str> {
     text.lines()

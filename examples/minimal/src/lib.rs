@@ -81,15 +81,9 @@ fn LogoutButton() -> impl IntoView {
 #[island]
 fn MembersArea() -> impl IntoView {
     let enter = ServerAction::<MembersOnly>::new();
-    let answer = move || {
-        enter
-            .value()
-            .get()
-            .map(|got| got.unwrap_or_else(|e| e.to_string()))
-    };
     view! {
         <ActionForm action=enter><button type="submit">"Enter the members' area"</button></ActionForm>
-        <p id="members">{answer}</p>
+        <p id="members">{move || enter.value().get().map(|got| got.unwrap_or_else(|e| e.to_string()))}</p>
     }
 }
 
