@@ -380,6 +380,15 @@ function results(outDir, resultsFile, datFile) {
   if (tti?.hydrated) {
     how('tti', 'Time to interactive');
     lines.push(`Loads (ms): ${tti.samples.join(', ')}`, '');
+    if (tti.wasmEnd) {
+      const at = (s) => (s ? ms(s.p50) : 'n/a');
+      lines.push(
+        `Medians from navigation start: HTML received ${at(tti.responseEnd)}; JS glue requested ${at(tti.jsStart)}, ` +
+          `received ${at(tti.jsEnd)}; wasm requested ${at(tti.wasmStart)}, received ${at(tti.wasmEnd)}; ` +
+          `DOMContentLoaded ${at(tti.domContentLoaded)}; hydrated ${at(tti.hydrated)}.`,
+        '',
+      );
+    }
   }
   if (mem) {
     how('memory', 'Memory');

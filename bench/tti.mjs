@@ -40,12 +40,21 @@ async function loadOnce() {
     return await page.evaluate(() => {
       const [nav] = performance.getEntriesByType('navigation');
       const mark = performance.getEntriesByName('hydrated', 'mark')[0];
-      // startTime of both entries counts from the navigation start (the time origin).
+      // The hydration bundle's two files, to split the time: fetched by when, and what is left.
+      const resource = (suffix) =>
+        performance.getEntriesByType('resource').find((r) => new URL(r.name).pathname.endsWith(suffix));
+      const js = resource('.js');
+      const wasm = resource('.wasm');
+      // startTime of every entry counts from the navigation start (the time origin).
       return {
         hydrated: mark.startTime,
         responseEnd: nav.responseEnd,
         domContentLoaded: nav.domContentLoadedEventEnd,
         load: nav.loadEventEnd || null,
+        jsStart: js?.startTime ?? null,
+        jsEnd: js?.responseEnd ?? null,
+        wasmStart: wasm?.startTime ?? null,
+        wasmEnd: wasm?.responseEnd ?? null,
       };
     });
   } finally {
@@ -71,6 +80,11 @@ try {
     hydrated: summarize(samples.map((s) => s.hydrated)),
     domContentLoaded: summarize(samples.map((s) => s.domContentLoaded)),
     responseEnd: summarize(samples.map((s) => s.responseEnd)),
+    // When the JS glue and the wasm were requested and received (resource timing).
+    jsStart: summarize(samples.map((s) => s.jsStart)),
+    jsEnd: summarize(samples.map((s) => s.jsEnd)),
+    wasmStart: summarize(samples.map((s) => s.wasmStart)),
+    wasmEnd: summarize(samples.map((s) => s.wasmEnd)),
     samples: samples.map((s) => Math.round(s.hydrated * 10) / 10),
   };
   const json = `${JSON.stringify(result, null, 2)}\n`;
