@@ -1,5 +1,17 @@
-// What the benchmark clients share: a browser-like cookie jar and the provider's login form read
-// from its HTML (bench/login-client.mjs, bench/chaos/web.mjs).
+// What the benchmark clients share: a browser's HTTP done by hand (a cookie jar, redirects
+// followed step by step) and the provider's forms read from their HTML (bench/login-client.mjs,
+// bench/chaos/web.mjs).
+
+const MAX_HOPS = 20;
+
+export const isRedirect = (status) => status >= 300 && status < 400;
+
+/** Where a redirect points, resolved against the URL it came from. */
+export function location(res, base) {
+  const loc = res.headers.get('location');
+  if (!loc) throw new Error(`${res.status} from ${base} without Location`);
+  return new URL(loc, base).href;
+}
 
 /** Cookies as a browser keeps them: per host name (not port), path-scoped, Max-Age/Expires honoured. */
 export class CookieJar {
@@ -44,6 +56,61 @@ export class CookieJar {
   get(host, name) {
     for (const c of this.cookies.values()) if (c.host === host && c.name === name) return c.value;
     return undefined;
+  }
+}
+
+/**
+ * A browser, by hand: its own cookie jar; redirects are not followed (each step is checked); and
+ * requests for the app's origin go to `connect` instead (the app listens on 127.0.0.1 only, where
+ * `localhost` may resolve to ::1 first, or the suite's load balancer stands in front of it).
+ */
+export class Browser {
+  constructor(appOrigin, connect) {
+    this.jar = new CookieJar();
+    this.appOrigin = appOrigin;
+    this.connect = connect;
+  }
+
+  async request(url, { method = 'GET', headers = {}, body } = {}) {
+    const cookie = this.jar.header(url);
+    const res = await fetch(this.connectUrl(url), {
+      method,
+      redirect: 'manual',
+      headers: { ...(cookie ? { cookie } : {}), ...headers },
+      body,
+    });
+    this.jar.store(url, res);
+    return res;
+  }
+
+  connectUrl(url) {
+    const app = url.startsWith(`${this.appOrigin}/`) || url === this.appOrigin;
+    return app ? this.connect + url.slice(this.appOrigin.length) : url;
+  }
+
+  /** Follows redirects from `url` to the page they end at (`what`, for errors): { url, html }. */
+  async followToPage(url, what, headers = {}) {
+    for (let hop = 0; hop <= MAX_HOPS; hop++) {
+      const res = await this.request(url, { headers });
+      if (isRedirect(res.status)) {
+        url = location(res, url);
+        continue;
+      }
+      if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+      return { url, html: await res.text() };
+    }
+    throw new Error(`too many redirects before ${what}`);
+  }
+
+  /** Follows redirects from `url` until one points under `prefix`: that URL (not requested). */
+  async followUntil(url, prefix) {
+    for (let hop = 0; !url.startsWith(prefix); hop++) {
+      if (hop > MAX_HOPS) throw new Error(`too many redirects before ${prefix}`);
+      const res = await this.request(url);
+      if (!isRedirect(res.status)) throw new Error(`${url} answered ${res.status} instead of redirecting to ${prefix}`);
+      url = location(res, url);
+    }
+    return url;
   }
 }
 

@@ -36,7 +36,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 
 import { demoSetting, demoUser, setting, trimSlash } from '../end2end/support/env.mjs';
-import { CookieJar, parseForm } from './browser-like.mjs';
+import { Browser, isRedirect, location, parseForm } from './browser-like.mjs';
 
 const APP_URL = trimSlash(setting('APP_URL'));
 const APP_CONNECT = trimSlash(process.env.APP_CONNECT ?? `http://127.0.0.1:${new URL(demoSetting('APP_URL')).port}`);
@@ -47,32 +47,9 @@ const LOGIN_COOKIE = 'leptos_fusionauth_login';
 // The longest return path the app keeps (MAX_RETURN_PATH in crates/leptos-fusionauth/src/server/return_to.rs).
 const LONGEST_RETURN_PATH = `/flood?pad=${'x'.repeat(256 - '/flood?pad='.length)}`;
 const APP_ORIGIN = new URL(APP_URL).origin;
-const MAX_HOPS = 20;
 
-/** The app listens on 127.0.0.1 only; `localhost` may resolve to ::1 first. */
-function connectUrl(url) {
-  return url.startsWith(`${APP_ORIGIN}/`) || url === APP_ORIGIN ? APP_CONNECT + url.slice(APP_ORIGIN.length) : url;
-}
-
-async function request(jar, url, { method = 'GET', headers = {}, body } = {}) {
-  const cookie = jar.header(url);
-  const res = await fetch(connectUrl(url), {
-    method,
-    redirect: 'manual',
-    headers: { ...(cookie ? { cookie } : {}), ...headers },
-    body,
-  });
-  jar.store(url, res);
-  return res;
-}
-
-const location = (res, base) => {
-  const loc = res.headers.get('location');
-  if (!loc) throw new Error(`${res.status} from ${base} without Location`);
-  return new URL(loc, base).href;
-};
-
-const isRedirect = (status) => status >= 300 && status < 400;
+/** A browser for the app (reached at APP_CONNECT) and the provider. */
+const newBrowser = () => new Browser(APP_ORIGIN, APP_CONNECT);
 
 /** Parses `app;dur=1.2, idp;dur=3.4, total;dur=4.6` into { app: 1.2, idp: 3.4, total: 4.6 }. */
 export function parseServerTiming(value) {
@@ -89,8 +66,8 @@ export function parseServerTiming(value) {
 }
 
 /** POST /api/login as the no-JS form post; returns the response (302 to the provider). */
-async function startLogin(jar, returnTo = '/') {
-  return request(jar, `${APP_URL}/api/login`, {
+async function startLogin(browser, returnTo = '/') {
+  return browser.request(`${APP_URL}/api/login`, {
     method: 'POST',
     headers: {
       origin: APP_ORIGIN,
@@ -103,56 +80,41 @@ async function startLogin(jar, returnTo = '/') {
 
 /** One complete login with a fresh jar. Returns the cookie and the timings (ms). */
 export async function login() {
-  const jar = new CookieJar();
+  const browser = newBrowser();
   const t0 = performance.now();
-  let res = await startLogin(jar);
+  let res = await startLogin(browser);
   if (res.status !== 302) throw new Error(`POST /api/login answered ${res.status}, expected 302: ${await res.text()}`);
   let url = location(res, `${APP_URL}/api/login`);
   const tStart = performance.now();
 
   // Provider redirects until its login form.
-  let html;
-  for (let hop = 0; ; hop++) {
-    if (hop > MAX_HOPS) throw new Error('too many redirects before the login form');
-    res = await request(jar, url);
-    if (isRedirect(res.status)) {
-      url = location(res, url);
-      continue;
-    }
-    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-    html = await res.text();
-    break;
+  const formPage = await browser.followToPage(url, 'the login form');
+  if (!/id="loginId"/.test(formPage.html) || !/id="password"/.test(formPage.html)) {
+    throw new Error(`no login form at ${formPage.url}`);
   }
-  if (!/id="loginId"/.test(html) || !/id="password"/.test(html)) throw new Error(`no login form at ${url}`);
-  const form = parseForm(html, url);
+  const form = parseForm(formPage.html, formPage.url);
   const tForm = performance.now();
 
-  res = await request(jar, form.action, {
+  res = await browser.request(form.action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ ...form.fields, loginId: EMAIL, password: PASSWORD }).toString(),
   });
   if (!isRedirect(res.status)) throw new Error(`login form POST answered ${res.status}: wrong credentials?`);
-  url = location(res, form.action);
 
   // Provider redirects until the app's callback.
-  for (let hop = 0; !url.startsWith(`${APP_URL}/callback`); hop++) {
-    if (hop > MAX_HOPS) throw new Error('too many redirects before the callback');
-    res = await request(jar, url);
-    if (!isRedirect(res.status)) throw new Error(`${url} answered ${res.status} instead of redirecting to the app`);
-    url = location(res, url);
-  }
+  url = await browser.followUntil(location(res, form.action), `${APP_URL}/callback`);
   const tCallbackStart = performance.now();
-  res = await request(jar, url);
+  res = await browser.request(url);
   const tCallback = performance.now();
   if (res.status !== 303) throw new Error(`/callback answered ${res.status}, expected 303`);
   const landing = location(res, url);
   if (landing !== `${APP_URL}/`) throw new Error(`/callback redirected to ${landing}, expected ${APP_URL}/`);
   const serverTiming = parseServerTiming(res.headers.get('server-timing'));
-  const cookie = jar.get(new URL(APP_URL).hostname, SESSION_COOKIE);
+  const cookie = browser.jar.get(new URL(APP_URL).hostname, SESSION_COOKIE);
   if (!cookie) throw new Error('no session cookie after the callback');
 
-  res = await request(jar, landing);
+  res = await browser.request(landing);
   const page = await res.text();
   const tEnd = performance.now();
   if (res.status !== 200 || !page.includes('You are logged in as')) {
@@ -342,10 +304,10 @@ async function flood(n, concurrency) {
  * growing there, well under the 4096 bytes a browser keeps per cookie).
  */
 async function oneBrowserAttempts(starts) {
-  const jar = new CookieJar();
+  const browser = newBrowser();
   const cookieBytes = [];
   for (let i = 0; i < starts; i++) {
-    const res = await startLogin(jar, LONGEST_RETURN_PATH);
+    const res = await startLogin(browser, LONGEST_RETURN_PATH);
     await res.arrayBuffer();
     if (res.status !== 302) throw new Error(`POST /api/login answered ${res.status}, expected 302`);
     cookieBytes.push(cookiePair(res.headers.getSetCookie(), LOGIN_COOKIE)?.length ?? null);

@@ -3,10 +3,9 @@
 // an answer of the app is (the profile, the guest page, the store's 503 page, ...).
 import http from 'node:http';
 
-import { CookieJar, decodeEntities, parseForm } from '../browser-like.mjs';
+import { Browser, decodeEntities, isRedirect, location, parseForm } from '../browser-like.mjs';
 
 export const SESSION_COOKIE = 'leptos_fusionauth_session';
-const MAX_HOPS = 20;
 
 /** The `sub` claim shown on the profile page (the claims as JSON in a <pre>). */
 export function subjectOf(page) {
@@ -20,58 +19,23 @@ export function subjectOf(page) {
  * `connect` is where APP_URL's requests go (the load balancer). Answers { cookie, subject }.
  */
 export async function signUp({ appUrl, connect, email, password, firstName, lastName }) {
-  const appOrigin = new URL(appUrl).origin;
-  const jar = new CookieJar();
-  const toConnect = (url) => (url.startsWith(appOrigin) ? connect + url.slice(appOrigin.length) : url);
-  const request = async (url, init = {}) => {
-    const cookie = jar.header(url);
-    const res = await fetch(toConnect(url), {
-      ...init, redirect: 'manual', headers: { ...(cookie ? { cookie } : {}), ...(init.headers ?? {}) },
-    });
-    jar.store(url, res);
-    return res;
-  };
-  const next = (res, base) => {
-    const loc = res.headers.get('location');
-    if (!loc) throw new Error(`${res.status} from ${base} without Location`);
-    return new URL(loc, base).href;
-  };
-
-  let url = `${appUrl}/register`;
-  let res;
-  let html;
-  for (let hop = 0; ; hop += 1) {
-    if (hop > MAX_HOPS) throw new Error('too many redirects before the registration form');
-    res = await request(url, { headers: { accept: 'text/html' } });
-    if (res.status >= 300 && res.status < 400) {
-      url = next(res, url);
-      continue;
-    }
-    html = await res.text();
-    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-    break;
-  }
-  if (!/id="registration-form"/.test(html)) throw new Error(`no registration form at ${url}`);
-  const form = parseForm(html, url);
-  res = await request(form.action, {
+  const browser = new Browser(new URL(appUrl).origin, connect);
+  const { url: formUrl, html } = await browser.followToPage(`${appUrl}/register`, 'the registration form', { accept: 'text/html' });
+  if (!/id="registration-form"/.test(html)) throw new Error(`no registration form at ${formUrl}`);
+  const form = parseForm(html, formUrl);
+  let res = await browser.request(form.action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ ...form.fields, email, password, firstName, lastName }).toString(),
   });
-  if (!(res.status >= 300 && res.status < 400)) throw new Error(`registration form POST answered ${res.status}`);
-  url = next(res, form.action);
-  for (let hop = 0; !url.startsWith(`${appUrl}/callback`); hop += 1) {
-    if (hop > MAX_HOPS) throw new Error('too many redirects before the callback');
-    res = await request(url);
-    if (!(res.status >= 300 && res.status < 400)) throw new Error(`${url} answered ${res.status} instead of redirecting to the app`);
-    url = next(res, url);
-  }
-  res = await request(url);
+  if (!isRedirect(res.status)) throw new Error(`registration form POST answered ${res.status}`);
+  const url = await browser.followUntil(location(res, form.action), `${appUrl}/callback`);
+  res = await browser.request(url);
   await res.arrayBuffer();
   if (res.status !== 303) throw new Error(`/callback answered ${res.status}, expected 303`);
-  const cookie = jar.get(new URL(appUrl).hostname, SESSION_COOKIE);
+  const cookie = browser.jar.get(new URL(appUrl).hostname, SESSION_COOKIE);
   if (!cookie) throw new Error('no session cookie after the callback');
-  res = await request(next(res, url));
+  res = await browser.request(location(res, url));
   const page = await res.text();
   if (res.status !== 200 || !page.includes(`You are logged in as ${email}`)) {
     throw new Error(`GET / after the sign-up answered ${res.status} without the profile`);
