@@ -206,9 +206,12 @@ function readLogs() {
   return lines.sort((a, b) => a.t - b.t);
 }
 
-function analyse(load, ledger, logLines) {
-  const byEmail = new Map(load.clients.map((c) => [c.email, c]));
-  const out = phases.map((p) => ({
+/** Adds one to `counts[key]`. */
+const bump = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
+
+/** The figures of one phase, all zero. */
+function emptyFigures(p) {
+  return {
     name: p.name,
     title: p.title,
     start: p.start,
@@ -236,82 +239,86 @@ function analyse(load, ledger, logLines) {
     spentTwiceDetails: [],
     logCounts: {},
     recoverySecs: null,
-  }));
+  };
+}
 
-  // an answer counts in the phase it came back in (a request sent just before a fault and answered
-  // during it saw the fault)
-  for (const a of load.answers) {
-    const p = out[phaseOf(a.t1)];
-    const inst = p.byInstance['AB'[a.inst]];
-    p.requests += 1;
-    p.kinds[a.kind] = (p.kinds[a.kind] ?? 0) + 1;
-    p.kindsByRole[a.role] ??= {};
-    p.kindsByRole[a.role][a.kind] = (p.kindsByRole[a.role][a.kind] ?? 0) + 1;
-    inst.kinds[a.kind] = (inst.kinds[a.kind] ?? 0) + 1;
-    if (a.status > 0) {
-      p.served += 1;
-      inst.served += 1;
-      if (a.status < 200 || a.status >= 400) {
-        p.non2xx3xx.total += 1;
-        if (a.kind === 'store-503') {
-          // answered while the store was down, or within the store client's timeout (2 s) after
-          const during = p.name === 'store-restart' && a.t1 >= p.faultStart && a.t1 <= p.faultEnd + STORE_TIMEOUT_MS + 500;
-          if (during) p.non2xx3xx.storePageDuringOutage += 1;
-          else p.non2xx3xx.storePageAfterOutage += 1;
-        } else {
-          p.non2xx3xx.other[a.kind] = (p.non2xx3xx.other[a.kind] ?? 0) + 1;
-        }
-      }
-    } else {
-      p.connectionErrors[a.kind] = (p.connectionErrors[a.kind] ?? 0) + 1;
-    }
-    if (a.kind === 'profile-stale' && a.role === 'in') p.staleProfiles += 1;
-    const abnormal = a.role === 'logout' ? (a.status === 0 || a.status >= 400) : !isNormal(a.role, a.kind);
-    if (abnormal && p.faultStart !== null) {
-      inst.lastAbnormal = Math.max(inst.lastAbnormal ?? 0, a.t1);
-      inst.firstAbnormal = Math.min(inst.firstAbnormal ?? Infinity, a.t1);
-    }
+// An answer counts in the phase it came back in (a request sent just before a fault and answered
+// during it saw the fault).
+function countAnswer(out, a) {
+  const p = out[phaseOf(a.t1)];
+  const inst = p.byInstance['AB'[a.inst]];
+  p.requests += 1;
+  bump(p.kinds, a.kind);
+  p.kindsByRole[a.role] ??= {};
+  bump(p.kindsByRole[a.role], a.kind);
+  bump(inst.kinds, a.kind);
+  if (a.status > 0) {
+    p.served += 1;
+    inst.served += 1;
+    if (a.status < 200 || a.status >= 400) countNon2xx3xx(p, a);
+  } else {
+    bump(p.connectionErrors, a.kind);
   }
-
-  for (const e of load.events) {
-    const p = out[phaseOf(e.t)];
-    if (e.type === 'lost') {
-      p.sessionsLost += 1;
-      const client = byEmail.get(e.email);
-      const spent = ledger.spentTwice.filter((x) => x.loginId === e.email);
-      p.lostDetails.push({
-        ...e,
-        exchanges: spent.flatMap((x) => x.exchanges).map((x) => ({
-          arrivedAt: new Date(x.arrivedAt).toISOString(), answeredAt: new Date(x.endedAt).toISOString(), status: x.status, rotated: x.rotated,
-        })),
-        log: logLines.filter((l) => l.subject && l.subject === client?.subject).map((l) => l.line).slice(-12),
-      });
-    } else if (e.type === 'undone') {
-      if (!out.some((q) => q.undoneDetails.some((d) => d.client === e.client))) {
-        p.logoutsUndone += 1;
-        const client = byEmail.get(e.email);
-        const logout = load.events.find((x) => x.type === 'logout' && x.client === e.client);
-        const profiles = load.answers.filter((a) => a.client === e.client && a.role === 'out' && a.kind.startsWith('profile'));
-        p.undoneDetails.push({
-          ...e,
-          logout,
-          profileAnswers: profiles.map((a) => ({ sentAt: new Date(a.t0).toISOString(), answeredAt: new Date(a.t1).toISOString(), instance: 'AB'[a.inst] })),
-          log: logLines.filter((l) => l.subject && l.subject === client?.subject).map((l) => l.line).slice(-8),
-        });
-      }
-    } else if (e.type === 'logout') {
-      p.logouts.done += 1;
-      if (e.unrecorded) p.logouts.unrecorded += 1;
-    } else if (e.type === 'logout-failed') {
-      p.logouts.failedAttempts += 1;
-    } else if (e.type === 'wrong-user') {
-      p.wrongUser += 1;
-    } else if (e.type === 'came-back') {
-      p.cameBack += 1;
-    }
+  if (a.kind === 'profile-stale' && a.role === 'in') p.staleProfiles += 1;
+  const abnormal = a.role === 'logout' ? (a.status === 0 || a.status >= 400) : !isNormal(a.role, a.kind);
+  if (abnormal && p.faultStart !== null) {
+    inst.lastAbnormal = Math.max(inst.lastAbnormal ?? 0, a.t1);
+    inst.firstAbnormal = Math.min(inst.firstAbnormal ?? Infinity, a.t1);
   }
+}
 
-  // refresh-token exchanges at the provider, by the phase they arrived in (all of them, then the double spends)
+function countNon2xx3xx(p, a) {
+  p.non2xx3xx.total += 1;
+  if (a.kind !== 'store-503') {
+    bump(p.non2xx3xx.other, a.kind);
+    return;
+  }
+  // answered while the store was down, or within the store client's timeout (2 s) after
+  const during = p.name === 'store-restart' && a.t1 >= p.faultStart && a.t1 <= p.faultEnd + STORE_TIMEOUT_MS + 500;
+  if (during) p.non2xx3xx.storePageDuringOutage += 1;
+  else p.non2xx3xx.storePageAfterOutage += 1;
+}
+
+const isoTime = (ms) => new Date(ms).toISOString();
+
+/** What the clients saw happen: sessions lost, logouts done and undone, and the rest. */
+function countEvent(out, e, { load, ledger, logOf }) {
+  const p = out[phaseOf(e.t)];
+  if (e.type === 'lost') {
+    p.sessionsLost += 1;
+    const spent = ledger.spentTwice.filter((x) => x.loginId === e.email);
+    p.lostDetails.push({
+      ...e,
+      exchanges: spent.flatMap((x) => x.exchanges).map((x) => ({
+        arrivedAt: isoTime(x.arrivedAt), answeredAt: isoTime(x.endedAt), status: x.status, rotated: x.rotated,
+      })),
+      log: logOf(e.email).slice(-12),
+    });
+  } else if (e.type === 'undone') {
+    if (out.some((q) => q.undoneDetails.some((d) => d.client === e.client))) return;
+    p.logoutsUndone += 1;
+    const logout = load.events.find((x) => x.type === 'logout' && x.client === e.client);
+    const profiles = load.answers.filter((a) => a.client === e.client && a.role === 'out' && a.kind.startsWith('profile'));
+    p.undoneDetails.push({
+      ...e,
+      logout,
+      profileAnswers: profiles.map((a) => ({ sentAt: isoTime(a.t0), answeredAt: isoTime(a.t1), instance: 'AB'[a.inst] })),
+      log: logOf(e.email).slice(-8),
+    });
+  } else if (e.type === 'logout') {
+    p.logouts.done += 1;
+    if (e.unrecorded) p.logouts.unrecorded += 1;
+  } else if (e.type === 'logout-failed') {
+    p.logouts.failedAttempts += 1;
+  } else if (e.type === 'wrong-user') {
+    p.wrongUser += 1;
+  } else if (e.type === 'came-back') {
+    p.cameBack += 1;
+  }
+}
+
+/** Refresh-token exchanges at the provider, by the phase they arrived in; then the double spends. */
+function countExchanges(out, ledger, { byEmail, logOf }) {
   for (const t of ledger.exchangesByArrival ?? []) {
     const p = out[phaseOf(t.arrivedAt)];
     p.refreshExchanges.total += 1;
@@ -328,47 +335,60 @@ function analyse(load, ledger, logLines) {
       tokenId: token.tokenId,
       loginId: token.loginId,
       clientLost: client ? client.role === 'lost' : null,
-      clientLoggedOutAt: client?.loggedOutAt ? new Date(client.loggedOutAt).toISOString() : null,
-      log: logLines.filter((l) => l.subject && l.subject === client?.subject && l.t >= first - 2000 && l.t <= second.endedAt + 2000).map((l) => l.line).slice(0, 12),
+      clientLoggedOutAt: client?.loggedOutAt ? isoTime(client.loggedOutAt) : null,
+      log: logOf(token.loginId, (l) => l.t >= first - 2000 && l.t <= second.endedAt + 2000).slice(0, 12),
       exchanges: token.exchanges.map((x) => ({
-        arrivedAt: new Date(x.arrivedAt).toISOString(), madeAt: new Date(x.startedAt).toISOString(), answeredAt: new Date(x.endedAt).toISOString(), status: x.status, rotated: x.rotated,
+        arrivedAt: isoTime(x.arrivedAt), madeAt: isoTime(x.startedAt), answeredAt: isoTime(x.endedAt), status: x.status, rotated: x.rotated,
       })),
     });
   }
+}
 
-  for (const l of logLines) {
-    const p = out[phaseOf(l.t)];
-    const key = `${l.level} ${l.message}`;
-    p.logCounts[key] = (p.logCounts[key] ?? 0) + 1;
-  }
+const quantile = (values, q) => {
+  const v = values.filter((x) => x !== null).sort((a, b) => a - b);
+  return v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] : null;
+};
 
-  const quantile = (values, q) => {
-    const v = values.filter((x) => x !== null).sort((a, b) => a - b);
-    return v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] : null;
+/** How far behind the provider and the machine were in each phase (the probes). */
+function probeFigures(p, i) {
+  const mine = probes.filter((x) => phaseOf(x.t) === i);
+  p.provider = {
+    answerMsP50: quantile(mine.map((x) => x.providerMs), 0.5),
+    answerMsMax: quantile(mine.map((x) => x.providerMs), 1),
+    loadAverageMax: quantile(mine.map((x) => x.load1), 1),
   };
-  for (const [i, p] of out.entries()) {
-    const mine = probes.filter((x) => phaseOf(x.t) === i);
-    p.provider = {
-      answerMsP50: quantile(mine.map((x) => x.providerMs), 0.5),
-      answerMsMax: quantile(mine.map((x) => x.providerMs), 1),
-      loadAverageMax: quantile(mine.map((x) => x.load1), 1),
-    };
-    if (p.faultStart !== null) {
-      const near = probes.filter((x) => Math.abs(x.t - p.faultStart) <= 3000).map((x) => x.providerMs);
-      p.provider.answerMsMaxNearFaultStart = quantile(near, 1);
-    }
+  if (p.faultStart !== null) {
+    const near = probes.filter((x) => Math.abs(x.t - p.faultStart) <= 3000).map((x) => x.providerMs);
+    p.provider.answerMsMaxNearFaultStart = quantile(near, 1);
   }
+}
 
-  for (const p of out) {
-    if (p.faultEnd === null) continue;
-    const perInstance = {};
-    for (const [name, inst] of Object.entries(p.byInstance)) {
-      perInstance[name] = inst.lastAbnormal === null ? 0 : Math.max(0, (inst.lastAbnormal - p.faultEnd) / 1000);
-    }
-    p.recoveryPerInstance = perInstance;
-    p.recoverySecs = Math.max(...Object.values(perInstance));
-    p.observedSecs = (p.end - p.faultEnd) / 1000;
+/** Per instance, the time from the fault's end to its last answer that was not normal. */
+function recoveryFigures(p) {
+  if (p.faultEnd === null) return;
+  const perInstance = {};
+  for (const [name, inst] of Object.entries(p.byInstance)) {
+    perInstance[name] = inst.lastAbnormal === null ? 0 : Math.max(0, (inst.lastAbnormal - p.faultEnd) / 1000);
   }
+  p.recoveryPerInstance = perInstance;
+  p.recoverySecs = Math.max(...Object.values(perInstance));
+  p.observedSecs = (p.end - p.faultEnd) / 1000;
+}
+
+function analyse(load, ledger, logLines) {
+  const byEmail = new Map(load.clients.map((c) => [c.email, c]));
+  // The log lines of a client's session (by its subject), optionally only those `keep` takes.
+  const logOf = (email, keep = () => true) => {
+    const subject = byEmail.get(email)?.subject;
+    return logLines.filter((l) => l.subject && l.subject === subject && keep(l)).map((l) => l.line);
+  };
+  const out = phases.map(emptyFigures);
+  for (const a of load.answers) countAnswer(out, a);
+  for (const e of load.events) countEvent(out, e, { load, ledger, logOf });
+  countExchanges(out, ledger, { byEmail, logOf });
+  for (const l of logLines) bump(out[phaseOf(l.t)].logCounts, `${l.level} ${l.message}`);
+  out.forEach(probeFigures);
+  out.forEach(recoveryFigures);
   return out;
 }
 
